@@ -1,0 +1,1 @@
+"""Hypothesis strategies derived from the specs (filled in by the strategies work)."""
