@@ -1,0 +1,13 @@
+"""Fixtures shared by every test package: the bundled specs, loaded once."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import SPEC_NAMES, Spec, load_spec
+
+
+@pytest.fixture(scope="session")
+def specs() -> dict[str, Spec]:
+    """Every bundled spec by name, loaded and validated once per session."""
+    return {name: load_spec(name) for name in SPEC_NAMES}
