@@ -247,6 +247,17 @@ def load_spec(name_or_path: str | os.PathLike[str]) -> Spec:
     """
     text = os.fspath(name_or_path)
     path = Path(text) if ("/" in text or text.endswith((".yaml", ".yml"))) else specs_dir() / f"{text}.yaml"
+    try:
+        files = (path, path.with_name(f"{_name_of(path)}.rules.yaml"))
+        stamp = tuple((f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    except OSError:
+        stamp = None  # let _load say what is wrong with the file
+    return _load(path, stamp)
+
+
+@cache
+def _load(path: Path, stamp: object) -> Spec:
+    """Load once per file version: the mock, the checks and the CLI ask for the same specs many times."""
     document = _read_yaml(path)
     _validate_openapi(path, document)
     name = _name_of(path)

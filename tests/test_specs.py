@@ -17,7 +17,9 @@ SEED_PAYMENT_RESPONSE = {
     "responseStatus": "SUCCESS",
     "responseCode": "APPROVED",
     "responseMessage": "Transaction approved by Issuer",
-    "paymentMethodType": {"card": {"cardType": "VI", "cardTypeName": "VISA", "maskedAccountNumber": "411234XXXXXX4113"}},
+    "paymentMethodType": {
+        "card": {"cardType": "VI", "cardTypeName": "VISA", "maskedAccountNumber": "411234XXXXXX4113"}
+    },
     "captureMethod": "NOW",
     "captureTime": "2023-09-18T18:04:26.898Z",
     "initiatorType": "CARDHOLDER",
