@@ -1,0 +1,108 @@
+"""junit.xml for CI dashboards: one test suite per API, one test case per rule and operation.
+
+Test case names carry the rule ID ("OP-DOCUMENTED-STATUS[createPayment]"), so a dashboard's
+history follows a rule across runs. An incomplete run adds an erroring "RUN-COMPLETE" case, so
+no dashboard shows an interrupted run as green.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _clean(text: Any) -> str:
+    """Text XML 1.0 can carry (control characters in a captured body would make the file invalid)."""
+    return _NOT_XML.sub("\ufffd", str(text))
+
+
+def _evidence(failure: dict[str, Any]) -> str:
+    lines = [f"[{failure['id']}] {failure['title']}"]
+    for key in ("expected", "observed"):
+        value = failure[key]
+        lines.append(f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}")
+    exchange = failure["exchange"]
+    if exchange:
+        lines.append(f"answer: HTTP {exchange['status'] if exchange['status'] is not None else '(none)'}")
+    if failure["reproduction"]:
+        lines.append(f"reproduce:\n{failure['reproduction']}")
+    return "\n".join(lines)
+
+
+def _case(
+    parent: ET.Element, api: str, name: str, failures: list[dict[str, Any]], counts: dict[str, int], reasons: list[str]
+) -> None:
+    case = ET.SubElement(parent, "testcase", classname=f"conformance.{api}", name=_clean(name), time="0")
+    if failures or counts["failed"]:
+        titles = [failure["title"] for failure in failures] or ["failed"]
+        message = titles[0] if len(titles) == 1 else f"{len(titles)} failures: " + "; ".join(titles)
+        element = ET.SubElement(case, "failure", message=_clean(message), type=name.split("[")[0])
+        element.text = _clean("\n\n".join(_evidence(failure) for failure in failures))
+    elif counts["skipped"] and not counts["passed"]:
+        ET.SubElement(case, "skipped", message=_clean("; ".join(reasons) or "skipped"))
+
+
+def render_junit(document: dict[str, Any]) -> str:
+    """The JUnit XML of a certification record."""
+    summary = document["summary"]
+    root = ET.Element(
+        "testsuites",
+        name=f"payments-conformance {document['command']}",
+        time=f"{document['duration_seconds']:.3f}",
+        timestamp=document["started_at"],
+    )
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    by_case: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for failure in document["failures"]:
+        by_case.setdefault((failure["api"], failure["rule_id"], failure["operation"] or ""), []).append(failure)
+
+    for api in document["apis"]:
+        suite = ET.SubElement(root, "testsuite", name=api["name"], timestamp=document["started_at"], time="0")
+        properties = ET.SubElement(suite, "properties")
+        for name, value in (
+            ("verdict", document["verdict"]),
+            ("profile", document["profile"]),
+            ("seed", document["seed"]),
+            ("tool_version", document["tool"]["version"]),
+            ("statuses_covered", f"{api['counts']['statuses_seen']}/{api['counts']['statuses_documented']}"),
+        ):
+            ET.SubElement(properties, "property", name=name, value=_clean("" if value is None else value))
+        for spec in document["specs"]:
+            if spec["name"] == api["name"]:
+                ET.SubElement(properties, "property", name="spec_sha256", value=spec["sha256"])
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        for rule in api["rules"]:
+            operations = rule["operations"] or [{"operation": None, "passed": 0, "failed": 0, "skipped": 0}]
+            for entry in operations:
+                operation = entry["operation"]
+                name = f"{rule['id']}[{operation}]" if operation else rule["id"]
+                failures = by_case.get((api["name"], rule["id"], operation or ""), [])
+                _case(suite, api["name"], name, failures, entry, rule["skip_reasons"])
+                counts["tests"] += 1
+                if failures or entry["failed"]:
+                    counts["failures"] += 1
+                elif entry["skipped"] and not entry["passed"]:
+                    counts["skipped"] += 1
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+
+    if not document["complete"]:
+        suite = ET.SubElement(root, "testsuite", name="run", tests="1", failures="0", errors="1", skipped="0", time="0")
+        case = ET.SubElement(suite, "testcase", classname="conformance.run", name="RUN-COMPLETE", time="0")
+        error = ET.SubElement(
+            case, "error", message=_clean(document["incomplete_reason"] or "incomplete"), type="incomplete"
+        )
+        error.text = _clean(
+            f"The run did not complete; the report holds what it had ({summary['failures']} failures so far)."
+        )
+        totals["tests"] += 1
+        totals["errors"] += 1
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

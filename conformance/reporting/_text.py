@@ -1,0 +1,108 @@
+"""A certification record as plain text: the one-screen summary and `conformance report --text`.
+
+Plain characters only, no colour or control codes, so it reads the same in a terminal, a CI log
+and an e-mail.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def api_table(document: dict[str, Any]) -> list[list[str]]:
+    """Rows of the per-API table: api, rules passed, failed, skipped, statuses covered (header first)."""
+    rows = [["api", "rules passed", "failed", "skipped", "statuses covered"]]
+    for api in document["apis"]:
+        counts = api["counts"]
+        covered = f"{counts['statuses_seen']}/{counts['statuses_documented']}" if counts["statuses_documented"] else "-"
+        rows.append(
+            [
+                api["name"],
+                str(counts["rules_passed"]),
+                str(counts["rules_failed"]),
+                str(counts["rules_skipped"]),
+                covered,
+            ]
+        )
+    return rows
+
+
+def coverage_gaps(document: dict[str, Any]) -> list[str]:
+    """One line per status field with documented values not seen ("api field: A, B")."""
+    gaps = []
+    for api in document["apis"]:
+        for field in api["coverage"]:
+            missing = [status["value"] for status in field["statuses"] if status["documented"] and not status["seen"]]
+            if missing:
+                gaps.append(f"{api['name']} {field['field']}: {', '.join(missing)}")
+    return gaps
+
+
+def headline(document: dict[str, Any]) -> str:
+    """ "payments-conformance certify: NONCONFORMANT (2 failures in 1 rule)"."""
+    summary = document["summary"]
+    failures, rules = summary["failures"], summary["rules_failed"]
+    detail = f"{failures} failure{'s' if failures != 1 else ''} in {rules} rule{'s' if rules != 1 else ''}"
+    if not document["complete"]:
+        detail = f"{document['incomplete_reason']}; {detail} so far"
+    return f"conformance {document['command']}: {document['verdict'].upper()} ({detail})"
+
+
+def facts(document: dict[str, Any]) -> str:
+    """ "target http://...  profile quick  seed 123  4.2 s"."""
+    target = document["target"]
+    where = next((str(target[key]) for key in ("name", "origin", "base_url", "url") if target.get(key)), None)
+    parts = [
+        f"target {where}" if where else None,
+        f"profile {document['profile']}" if document["profile"] else None,
+        f"seed {document['seed']}" if document["seed"] is not None else None,
+        f"{document['duration_seconds']:.1f} s",
+    ]
+    return "  ".join(part for part in parts if part)
+
+
+def details(document: dict[str, Any], detail: bool = True, max_failures: int | None = None) -> list[str]:
+    """The lines after the per-API table: totals, statuses not seen, failures."""
+    summary = document["summary"]
+    lines = [
+        f"total: {summary['rules_passed']} rules passed, {summary['rules_failed']} failed, "
+        f"{summary['rules_skipped']} skipped; {summary['checks_passed']} checks passed; "
+        f"statuses covered {summary['statuses_seen']}/{summary['statuses_documented']}"
+    ]
+    gaps = coverage_gaps(document)
+    if gaps:
+        lines.append("statuses not seen:")
+        lines += [f"  {gap}" for gap in gaps]
+    failures = document["failures"]
+    if failures:
+        lines.append("failures:")
+        shown = failures if max_failures is None else failures[:max_failures]
+        for failure in shown:
+            operation = f" [{failure['operation']}]" if failure["operation"] else ""
+            lines.append(f"  {failure['id']} {failure['rule_id']}{operation}: {failure['title']}")
+            if detail:
+                lines.append(f"      expected: {_value(failure['expected'])}")
+                lines.append(f"      observed: {_value(failure['observed'])}")
+                if failure["reproduction"]:
+                    lines += [f"      {line}" for line in failure["reproduction"].splitlines()]
+        if len(shown) < len(failures):
+            lines.append(f"  ... and {len(failures) - len(shown)} more (see certification.html)")
+    return lines
+
+
+def render_text(document: dict[str, Any], detail: bool = True, max_failures: int | None = None) -> str:
+    """The record as text. `detail` adds expected/observed and the reproduction of each failure;
+    `max_failures` cuts the failure list (the one-screen summary), saying how many were left out."""
+    lines = [headline(document), facts(document), ""]
+    rows = api_table(document)
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    lines += details(document, detail, max_failures)
+    return "\n".join(lines) + "\n"
