@@ -1,0 +1,1 @@
+"""Examples an integrator can copy; see examples/README.md."""

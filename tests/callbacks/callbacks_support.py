@@ -1,0 +1,68 @@
+"""Helpers for the callback-sender tests: real receivers on loopback, and what a run left behind."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from examples.receiver import server
+
+APIS_WITH_CALLBACKS = ("global-payments", "pay-by-bank")
+"""The bundled APIs that send callbacks (a test checks this list against the specs)."""
+
+
+@contextmanager
+def serve(app: Any, **tls: Any) -> Iterator[str]:
+    """Run an ASGI app on a free loopback port in a thread; yields its origin; stops it on exit."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    uvicorn_server = server(app, sock, **tls)
+    uvicorn_server.config.log_level = "critical"
+    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(1000):
+            if uvicorn_server.started or not thread.is_alive():
+                break
+            time.sleep(0.01)
+        if not uvicorn_server.started:
+            raise RuntimeError("the test receiver did not start")
+        scheme = "https" if tls.get("cert") else "http"
+        yield f"{scheme}://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+
+
+@dataclass
+class Run:
+    """The outcome of one `conformance callbacks` run."""
+
+    code: int
+    out: str
+    err: str
+    report_dir: Path
+
+    @property
+    def certification(self) -> dict[str, Any]:
+        return json.loads((self.report_dir / "certification.json").read_text())
+
+    def failed_rules(self) -> set[str]:
+        return {failure["rule_id"] for failure in self.certification["failures"]}
+
+
+@dataclass
+class Certificates:
+    """A test CA, a server certificate for 127.0.0.1 it signed, and a client certificate it signed."""
+
+    ca: Path
+    server: Path
+    client: Path
+    other_ca: Path
