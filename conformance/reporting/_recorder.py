@@ -157,7 +157,8 @@ class Recorder:
         line = dict(self.redactor.data(dict(event)))
         line.setdefault("recorded_at", _now())
         # Scrubbed as data above; only the known secrets here, so a number can never break the JSON.
-        text = self.redactor.secrets_only(json.dumps(line, ensure_ascii=False, default=str, separators=(",", ":")))
+        # ASCII-only, so no U+2028 inside a string can split the line for a reader using splitlines().
+        text = self.redactor.secrets_only(json.dumps(line, ensure_ascii=True, default=str, separators=(",", ":")))
         with self._lock:
             append_line(self.report_dir / CALLBACKS_FILE, text)
             self._callbacks += 1
