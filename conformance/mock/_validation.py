@@ -1,0 +1,231 @@
+"""Request validation against the spec itself, compiled once per operation with jsonschema_rs.
+
+The schemas are the spec's own (readOnly properties dropped, as for any request), with the
+payment-domain formats of conformance/formats.py. Nothing here knows a field by name: a failure
+is reported as the JSON Schema keyword that failed and where, and the family turns that into its
+error body (Pay By Bank maps the keyword to a numbered code through its rules table).
+"""
+
+from __future__ import annotations
+
+import copy
+import urllib.parse
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import jsonschema_rs
+
+from .._specs import Operation, Spec, _strip
+from ..formats import DOMAIN_FORMATS
+from ._common import day_offset, loads, utc_now
+
+LOCATIONS = ("path", "query", "header")
+
+NO_BODY: Any = object()
+"""What `parse_body` gives for a request without a body (JSON null is a body, and is judged)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way a request breaks its operation's spec. The message never repeats the value sent."""
+
+    location: str
+    """"body", "header", "path", "query"."""
+    field: str
+    """A JSON pointer into the body ("/paymentAmount/value"), or the parameter's name."""
+    keyword: str
+    """The JSON Schema keyword that failed ("required", "pattern", ...), or "type" for a body that is not JSON."""
+    message: str
+
+
+_TEXT = {
+    "required": "is required",
+    "additionalProperties": "is not an allowed field",
+    "pattern": "does not match the required pattern",
+    "format": "is not in the required format",
+    "enum": "is not one of the allowed values",
+    "const": "is not the allowed value",
+    "type": "has the wrong type",
+    "minLength": "is too short",
+    "maxLength": "is too long",
+    "minimum": "is below the minimum",
+    "exclusiveMinimum": "is below the minimum",
+    "maximum": "is above the maximum",
+    "exclusiveMaximum": "is above the maximum",
+    "minItems": "has too few items",
+    "maxItems": "has too many items",
+    "minProperties": "has too few fields",
+    "maxProperties": "has too many fields",
+    "x-not-before": "is earlier than allowed",
+}
+
+
+def _pointer(parts: list[str | int]) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _problem(location: str, error: jsonschema_rs.ValidationError, strip_first: bool) -> Problem:
+    keyword = error.kind.name
+    path = list(error.instance_path)
+    if keyword == "required":
+        path.append(error.kind.property)
+    elif keyword == "additionalProperties" and error.kind.unexpected:
+        path.append(error.kind.unexpected[0])
+    if strip_first:  # parameters are validated as one object keyed by name
+        field = str(path[0]) if path else ""
+    else:
+        field = _pointer(path)
+    text = _TEXT.get(keyword, f"breaks the {keyword} rule")
+    if location == "body":
+        label = field.lstrip("/").replace("/", ".") or "the request body"
+    else:
+        label = f"{location} parameter {field}" if field else f"a {location} parameter"
+    return Problem(location=location, field=field, keyword=keyword, message=f"{label} {text}")
+
+
+class NotBefore:
+    """The specs' `x-not-before: $today` keyword: a date, a date-time, or a card expiry (month and year)
+    no earlier than the day the token names (today, or today plus N days)."""
+
+    def __init__(self, parent_schema: dict[str, Any], value: Any, schema_path: list[Any]) -> None:
+        self.offset = day_offset(value) or 0
+
+    def validate(self, instance: Any) -> None:
+        earliest = utc_now().date() + timedelta(days=self.offset)
+        if isinstance(instance, str) and len(instance) >= 10:
+            try:
+                day = date.fromisoformat(instance[:10])
+            except ValueError:
+                return  # the format keyword reports it
+            if day < earliest:
+                raise ValueError(f"is before {earliest.isoformat()}")
+        elif isinstance(instance, dict):
+            year, month = instance.get("year"), instance.get("month")
+            if isinstance(year, int) and isinstance(month, int) and (year, month) < (earliest.year, earliest.month):
+                raise ValueError(f"is before {earliest.year}-{earliest.month:02d}")
+
+
+class SpecSchemas:
+    """The request-direction view of one spec, registered once for jsonschema_rs."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.document = _strip(copy.deepcopy(spec.document), "readOnly")
+        self.registry = jsonschema_rs.Registry([(spec.uri, self.document)])
+
+    def node(self, pointer: str) -> tuple[str, Any]:
+        """(pointer, node) of the node at `pointer`, with $refs on the way and at the end followed.
+
+        The pointer returned is where the node really lives, so that a compiled `$ref` to it works.
+        """
+        node: Any = self.document
+        where = ""
+        for raw in [part for part in pointer.split("/") if part]:
+            node, where = self._follow(node, where)
+            part = raw.replace("~1", "/").replace("~0", "~")
+            node = node[int(part)] if isinstance(node, list) else node[part]
+            where = f"{where}/{raw}"
+        node, where = self._follow(node, where)
+        return where, node
+
+    def _follow(self, node: Any, where: str) -> tuple[Any, str]:
+        for _ in range(32):
+            ref = node.get("$ref") if isinstance(node, dict) else None
+            if not (isinstance(ref, str) and ref.startswith("#/")):
+                break
+            where = ref[1:]
+            node = self.document
+            for raw in [part for part in where.split("/") if part]:
+                part = raw.replace("~1", "/").replace("~0", "~")
+                node = node[int(part)] if isinstance(node, list) else node[part]
+        return node, where
+
+    def ref(self, pointer: str) -> dict[str, str]:
+        return {"$ref": f"{self.spec.uri}#{urllib.parse.quote(pointer, safe='/~')}"}
+
+    def compile(self, schema: dict[str, Any]) -> jsonschema_rs.Validator:
+        return jsonschema_rs.validator_for(
+            schema, registry=self.registry, formats=DOMAIN_FORMATS, validate_formats=True,
+            keywords={"x-not-before": NotBefore},
+        )
+
+
+class OperationValidator:
+    """Checks one operation's parameters and body; `problems(...)` is empty for a valid request."""
+
+    def __init__(self, schemas: SpecSchemas, operation: Operation) -> None:
+        self.operation = operation
+        _, op_node = schemas.node(operation.pointer)
+        item_pointer = operation.pointer.rsplit("/", 1)[0]
+        _, item_node = schemas.node(item_pointer)
+        parameters: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        for owner_pointer, owner in ((item_pointer, item_node), (operation.pointer, op_node)):
+            for index, _ in enumerate(owner.get("parameters") or []):
+                pointer, parameter = schemas.node(f"{owner_pointer}/parameters/{index}")
+                name = parameter["name"].lower() if parameter["in"] == "header" else parameter["name"]
+                parameters[(parameter["in"], name)] = (pointer, parameter)
+        self.parameters: dict[str, jsonschema_rs.Validator] = {}
+        self.parameter_names: dict[str, tuple[str, ...]] = {}
+        for location in LOCATIONS:
+            chosen = {name: item for (where, name), item in parameters.items() if where == location}
+            if not chosen:
+                continue
+            schema = {
+                "type": "object",
+                "properties": {name: schemas.ref(f"{pointer}/schema") for name, (pointer, _) in chosen.items()},
+                "required": [name for name, (_, parameter) in chosen.items() if parameter.get("required")],
+            }
+            self.parameters[location] = schemas.compile(schema)
+            self.parameter_names[location] = tuple(chosen)
+        self.media_type: str | None = None
+        self.body: jsonschema_rs.Validator | None = None
+        self.body_required = False
+        body_node = op_node.get("requestBody")
+        if body_node is not None:
+            body_pointer, body_node = schemas.node(f"{operation.pointer}/requestBody")
+            self.body_required = bool(body_node.get("required"))
+            for media_type in body_node.get("content") or {}:
+                self.media_type = media_type
+                escaped = media_type.replace("~", "~0").replace("/", "~1")
+                self.body = schemas.compile(schemas.ref(f"{body_pointer}/content/{escaped}/schema"))
+                break
+        self.documented_statuses = frozenset(str(code) for code in (op_node.get("responses") or {}))
+
+    def parse_body(self, content_type: str | None, raw: bytes) -> tuple[Any, list[Problem]]:
+        """The body as the documented media type, or the problem that stops it being read."""
+        if self.media_type is None:
+            return NO_BODY, []
+        if not raw:
+            if self.body_required:
+                return NO_BODY, [Problem("body", "", "required", f"a {self.media_type} body is required")]
+            return NO_BODY, []
+        given = (content_type or "").split(";", 1)[0].strip().lower()
+        if given != self.media_type:
+            text = f"the body must be sent as {self.media_type}"
+            return NO_BODY, [Problem("body", "", "type", text)]
+        if self.media_type == "application/x-www-form-urlencoded":
+            try:
+                return dict(urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True)), []
+            except UnicodeDecodeError:
+                return NO_BODY, [Problem("body", "", "type", "the body is not UTF-8 form data")]
+        try:
+            return loads(raw), []
+        except ValueError:
+            return NO_BODY, [Problem("body", "", "type", "the body is not valid JSON")]
+
+    def problems(
+        self, headers: dict[str, str], path: dict[str, str], query: dict[str, str], body: Any
+    ) -> list[Problem]:
+        found: list[Problem] = []
+        for location, values in (("path", path), ("query", query), ("header", headers)):
+            validator = self.parameters.get(location)
+            if validator is None:
+                continue
+            names = self.parameter_names[location]
+            instance = {name: values[name] for name in names if name in values}
+            if not validator.is_valid(instance):
+                found.extend(_problem(location, error, True) for error in validator.iter_errors(instance))
+        if self.body is not None and body is not NO_BODY and not self.body.is_valid(body):
+            found.extend(_problem("body", error, False) for error in self.body.iter_errors(body))
+        return found
