@@ -40,7 +40,10 @@ class TokenAuthority:
         except (binascii.Error, UnicodeDecodeError):
             return False
         client_id, _, secret = decoded.partition(":")
-        return hmac.compare_digest(client_id, self.client_id) and hmac.compare_digest(secret, self._secret)
+        # Bytes, not str: compare_digest refuses non-ASCII strings, and a client may send any UTF-8.
+        return hmac.compare_digest(client_id.encode(), self.client_id.encode()) and hmac.compare_digest(
+            secret.encode(), self._secret.encode()
+        )
 
     def grantable(self, requested: str | None) -> frozenset[str] | None:
         """The scopes a token request gets (all of the client's when it names none); None if any is not allowed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import pytest
@@ -69,6 +70,14 @@ def test_bad_client_credentials_are_invalid_client_with_www_authenticate(api):
     assert response.headers["cache-control"] == "no-store"
     no_auth = api.http.post(api.mock.token_url, data={"grant_type": "client_credentials"})
     assert no_auth.status_code == 401
+
+
+def test_non_ascii_client_credentials_are_invalid_client_not_a_server_error(api):
+    credentials = base64.b64encode("clïent-é:sécret-ü".encode()).decode()
+    response = api.http.post(api.mock.token_url, data={"grant_type": "client_credentials"},
+                             headers={"Authorization": f"Basic {credentials}"})
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "invalid_client"
 
 
 @pytest.mark.parametrize(
