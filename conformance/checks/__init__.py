@@ -1,0 +1,41 @@
+"""Payment-domain checks: one small named function per rule, each with a stable rule ID.
+
+Checks are registered with `@check(rule, on=...)` (see `_model.py`) and run by a `Judge` over the
+answers the suites receive and the callbacks the sink receives. Everything API-specific comes from the
+specs and their rules tables. `conformance.checks._schemathesis` plugs the same checks into
+Schemathesis as custom checks and maps Schemathesis' own failures to our rule IDs.
+"""
+
+from ._judge import Judge, catalogue
+from ._knowledge import SchemaFinding, SpecView, view
+from ._model import CHECKS, NOT_JSON, Call, Check, Delivery, Result, check, ok, parse_body, violation
+from ._pointers import MISSING, evaluate, evaluate_one, resolve, resolve_all, set_pointer
+from ._run import callback_retry, matches, scenario_outcome, status_coverage
+
+__all__ = [
+    "CHECKS",
+    "MISSING",
+    "NOT_JSON",
+    "Call",
+    "Check",
+    "Delivery",
+    "Judge",
+    "Result",
+    "SchemaFinding",
+    "SpecView",
+    "callback_retry",
+    "catalogue",
+    "check",
+    "evaluate",
+    "evaluate_one",
+    "matches",
+    "ok",
+    "parse_body",
+    "resolve",
+    "resolve_all",
+    "scenario_outcome",
+    "set_pointer",
+    "status_coverage",
+    "view",
+    "violation",
+]

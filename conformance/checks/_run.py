@@ -1,0 +1,97 @@
+"""Checks over a whole run: status coverage, callback retries, scenario outcomes.
+
+They judge what a run saw as a whole rather than one exchange, so they take plain data and return
+Results; the plugin, the sink and the suites call them with what they collected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from ._knowledge import SpecView
+from ._model import Result, check, ok, violation
+
+
+@check("{P}-STATUS-COVERAGE", on=())
+def status_coverage(view: SpecView, seen: Mapping[str, Iterable[str]]) -> Iterator[Result]:
+    """Every value of every `coverage` field was seen during the run; values never seen are reported as gaps."""
+    rule = view.rule("{P}-STATUS-COVERAGE")
+    entries = view.rules.get("coverage") or []
+    if not entries:
+        return
+    gaps = []
+    for entry in entries:
+        label = view.coverage_label(entry)
+        missing = [value for value in view.coverage_values(entry) if value not in set(seen.get(label, ()))]
+        if missing:
+            gaps.append(f"{label}: {', '.join(missing)}")
+    if gaps:
+        yield violation(rule, "Documented statuses never seen", "every documented status driven at least once",
+                        "never seen: " + "; ".join(gaps))
+    else:
+        yield ok(rule)
+
+
+@check("{P}-CALLBACK-RETRY", on=())
+def callback_retry(view: SpecView, attempts: list[tuple[float, int]], refusals: int, settled: bool) -> Iterator[Result]:
+    """A callback answered non-2xx is delivered again, with growing gaps, until a 2xx, and then no more.
+
+    `attempts` are (arrival time, status the sink answered) of one callback's deliveries, in order;
+    the sink refused the first `refusals` of them on purpose. `settled` says the run waited long enough
+    after the last attempt to tell that no more came.
+    """
+    rule = view.rule("{P}-CALLBACK-RETRY")
+    answered = [status for _, status in attempts]
+    if len(attempts) <= refusals:
+        yield violation(rule, "Refused callback never delivered again",
+                        f"{refusals} refusals then a redelivery answered 2xx",
+                        f"{len(attempts)} deliveries: {answered}")
+        return
+    times = [arrived for arrived, _ in attempts[: refusals + 1]]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    accepted = [index for index, status in enumerate(answered) if 200 <= status < 300]
+    # Growing: some later gap is clearly (a fifth) longer than the first; a constant interval is not back-off.
+    if len(gaps) >= 2 and not max(gaps[1:]) >= 1.2 * gaps[0]:
+        yield violation(rule, "Retries without growing gaps", "a later retry waiting clearly longer than the first",
+                        "gaps " + ", ".join(f"{gap:.3f}s" for gap in gaps))
+    elif accepted and len(attempts) > accepted[0] + 1 and settled:
+        yield violation(rule, "Callback delivered again after it was accepted", "no delivery after a 2xx",
+                        f"{len(attempts) - accepted[0] - 1} more deliveries")
+    else:
+        yield ok(rule)
+
+
+def matches(expected: Any, observed: Any) -> bool:
+    """Scenario matching: a dict matches as a subset, a list as "each expected item matches some item"."""
+    if isinstance(expected, dict):
+        return isinstance(observed, dict) and all(
+            key in observed and matches(value, observed[key]) for key, value in expected.items()
+        )
+    if isinstance(expected, list):
+        return isinstance(observed, list) and all(any(matches(item, got) for got in observed) for item in expected)
+    return expected == observed
+
+
+def scenario_outcome(scenario: Mapping[str, Any], status: int | None, body: Any,
+                     callbacks: list[Any] | None = None) -> Iterator[Result]:
+    """An answer (and callbacks, in order) as the scenario's `expect` says; reported under the scenario's ID."""
+    expect = scenario["expect"]
+    rule = scenario["id"]
+    if status != expect["status"]:
+        yield violation(rule, f"Scenario answered {status}", f"HTTP {expect['status']}", status)
+        return
+    if "body" in expect and not matches(expect["body"], body):
+        yield violation(rule, "Scenario answer differs from what the trigger documents", expect["body"], body)
+        return
+    expected_callbacks = expect.get("callbacks")
+    if expected_callbacks and callbacks is not None:
+        statuses = [status for status, _ in callbacks]
+        if statuses != expected_callbacks["statuses"]:
+            yield violation(rule, "Scenario callbacks differ", expected_callbacks["statuses"], statuses)
+            return
+        last = expected_callbacks.get("last")
+        if last and not matches(last, callbacks[-1][1]):
+            yield violation(rule, "Last callback differs from what the trigger documents", last, callbacks[-1][1])
+            return
+    yield ok(rule)

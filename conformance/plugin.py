@@ -1,0 +1,344 @@
+"""The pytest plugin behind `conformance certify` and `pytest --pyargs conformance.suites`.
+
+Options are namespaced in a "conformance" group (see `pytest --help`). The plugin wakes up only for
+a run of the suites (`conformance.suites` among the arguments, or --origin/--base-url given). Then the
+controlling process sets up the environment (embedded mock or your origin, the callback sink, the
+Recorder), hands plain settings to every process (pytest-xdist workers included, through
+`pytest_configure_node`), and gathers what each test found from the test reports' `user_properties`:
+rule results, statuses seen, resources created. At the end it judges what needs the whole run (status
+coverage, callback retries, correlations), writes the report, and fails the session if a rule failed.
+
+Markers select suites: one per API (`online_payments`, `pay_by_bank`, ...) and one per kind
+(`generated`, `scenarios`, `negative`, `auth`, `idempotency`, `flows`); `--api NAME` does the same by API.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ._errors import ConformanceError, TargetUnreachable
+from .suites._environment import Environment, Options, parse_base_urls
+from .suites._runtime import BudgetExhausted, RunSettings, Target
+
+SETTINGS = pytest.StashKey[RunSettings]()
+CONTROLLER = pytest.StashKey["Controller"]()
+PROPERTY = "conformance"
+KINDS = {
+    "generated": "valid requests generated from the spec (Schemathesis) and checked",
+    "scenarios": "the rules tables' scenario triggers, their answers and callbacks",
+    "negative": "invalid-by-rule requests, each refused with the family's error body",
+    "auth": "missing, malformed, expired and wrong-scope credentials refused",
+    "idempotency": "repeated writes: the original answer again, another payload refused",
+    "flows": "follow-ups on a resource in a final state leave it there",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "payments conformance (conformance.suites)")
+    group.addoption("--origin", help="the provider's origin; each spec's base path is applied to it "
+                    "(default: start the embedded mock)")
+    group.addoption("--base-url", action="append", default=[], metavar="API=URL",
+                    help="the base URL of one API (overrides --origin for it)")
+    group.addoption("--token-url", help="the OAuth token endpoint (default: the oauth spec's path on --origin)")
+    group.addoption("--api", action="append", default=[], metavar="NAME", help="run only this API's suites")
+    group.addoption("--spec", action="append", default=[], metavar="NAME_OR_PATH",
+                    help="use this spec (with its rules table beside it) instead of the bundled one of that name")
+    group.addoption("--profile", default="quick", choices=("quick", "standard", "thorough"),
+                    help="how much to generate, the request budget, rate limit and timeouts (default quick)")
+    group.addoption("--conformance-seed", type=int, default=None, metavar="N",
+                    help="seed for generated data (default: random, reported)")
+    group.addoption("--callback-listen", metavar="HOST:PORT",
+                    help="receive the provider's callbacks here (the sink); automatic with the embedded mock")
+    group.addoption("--report-dir", default="reports", help="where the certification report goes (default reports)")
+    group.addoption("--rate-limit", type=float, default=None, metavar="RPS",
+                    help="requests per second against --origin (default from the profile; 0 for none)")
+    group.addoption("--wrong-scope", default=None, metavar="SCOPE",
+                    help="a scope to ask a token for, to test that wrong-scope tokens are refused")
+    group.addoption("--request-timeout", type=float, default=None, metavar="SECONDS",
+                    help="seconds to wait for any answer (default: the profile's)")
+    group.addoption("--fault", action="append", default=[], metavar="NAME",
+                    help="switch on a fault of the embedded mock (self-verification)")
+
+
+def _wanted(config: pytest.Config) -> bool:
+    if config.getoption("--origin", None) or config.getoption("--base-url", None):
+        return True
+    return any("conformance.suites" in str(arg) or "conformance/suites" in str(arg) for arg in config.args)
+
+
+def options_from(config: pytest.Config) -> Options:
+    rate = config.getoption("--rate-limit")
+    return Options(
+        origin=config.getoption("--origin"), base_urls=parse_base_urls(config.getoption("--base-url")),
+        token_url=config.getoption("--token-url"), apis=list(config.getoption("--api")),
+        specs=list(config.getoption("--spec")), profile=config.getoption("--profile"),
+        seed=config.getoption("--conformance-seed"), callback_listen=config.getoption("--callback-listen"),
+        report_dir=config.getoption("--report-dir"), rate_limit=rate,
+        wrong_scope=config.getoption("--wrong-scope") or Options().wrong_scope,
+        faults=list(config.getoption("--fault")), timeout=config.getoption("--request-timeout"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for kind, description in KINDS.items():
+        config.addinivalue_line("markers", f"{kind}: conformance suite: {description}")
+    config.addinivalue_line("markers", "conformance_api(name): the API a conformance test belongs to")
+    config.addinivalue_line("markers", "late: a conformance test that runs after the others (expired tokens)")
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        if PROPERTY in workerinput:
+            config.stash[SETTINGS] = RunSettings.from_dict(workerinput[PROPERTY])
+            _register_api_markers(config, config.stash[SETTINGS].apis)
+        return
+    controller = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, Controller)), None)
+    if controller is None and _wanted(config):
+        try:
+            environment = Environment(options_from(config)).open(dry=bool(config.option.collectonly))
+        except ConformanceError as exc:
+            raise pytest.UsageError(f"conformance: {exc}") from None
+        controller = Controller(environment, owns_environment=True)
+        config.pluginmanager.register(controller, "conformance-controller")
+    if controller is not None:
+        config.stash[CONTROLLER] = controller
+        config.stash[SETTINGS] = controller.environment.settings
+        _register_api_markers(config, controller.environment.apis)
+
+
+def _marker(api: str) -> str:
+    return api.replace("-", "_")
+
+
+def _register_api_markers(config: pytest.Config, apis: list[str]) -> None:
+    for api in apis:
+        config.addinivalue_line("markers", f"{_marker(api)}: conformance suites of the {api} API")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each conformance test with its API; run the late ones (expired tokens) last."""
+    if SETTINGS not in config.stash:
+        return
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        api = callspec.params.get("api") if callspec else None
+        if isinstance(api, str):
+            item.add_marker(getattr(pytest.mark, _marker(api)))
+            item.add_marker(pytest.mark.conformance_api(api))
+    items.sort(key=lambda item: 1 if item.get_closest_marker("late") else 0)
+
+
+# -- what the suites use ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def conformance_target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """This process's Target: specs, URLs, token client, Schemathesis schemas and checks."""
+    settings = request.config.stash.get(SETTINGS, None)
+    if settings is None:
+        pytest.skip("the conformance suites run under `conformance certify` or with --origin/--base-url")
+    target = Target(settings)
+    yield target
+    target.close()
+
+
+@pytest.fixture
+def conformance(conformance_target: Target) -> Target:
+    """The Target, with a fresh collector for this test's results."""
+    from .suites._runtime import Collector
+
+    conformance_target.collector = Collector()
+    return conformance_target
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize the suites from the specs and rules tables of the run (nothing is hard-coded)."""
+    settings = metafunc.config.stash.get(SETTINGS, None)
+    if settings is None or "conformance" not in metafunc.fixturenames:
+        return
+    from .suites import _parameters
+
+    _parameters.parametrize(metafunc, settings)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Turn what the test's collector found into the test's outcome, and ship it in user_properties."""
+    target = item.funcargs.get("conformance") if hasattr(item, "funcargs") else None
+    if target is None:
+        return (yield)
+    callspec = getattr(item, "callspec", None)
+    api = callspec.params.get("api") if callspec else None
+    item.user_properties.append((PROPERTY + "-api", api if isinstance(api, str) else None))
+    try:
+        result = yield
+    except BudgetExhausted as exc:
+        item.user_properties.append((PROPERTY, target.collector.to_records()))
+        pytest.skip(str(exc))
+    except TargetUnreachable as exc:
+        records = target.collector.to_records() + [{"kind": "unreachable", "message": str(exc)}]
+        item.user_properties.append((PROPERTY, records))
+        pytest.fail(f"target unreachable: {exc}", pytrace=False)
+    except Exception as exc:
+        message = f"{item.nodeid}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        item.user_properties.append((PROPERTY, target.collector.to_records() + [{"kind": "error", "message": message}]))
+        raise
+    item.user_properties.append((PROPERTY, target.collector.to_records()))
+    if target.collector.failed_rules:
+        from .redaction import Redactor
+
+        redactor = Redactor((target.settings.client_secret,))
+        lines = "\n".join(redactor.text(line)[:600] for line in target.collector.failed_rules[:20])
+        pytest.fail(f"{len(target.collector.failed_rules)} rule(s) broken:\n{lines}", pytrace=False)
+    return result
+
+
+# -- the controlling process ------------------------------------------------------------------------------
+
+
+class Controller:
+    """The controlling process: sets workers up, gathers results, judges the run, writes the report."""
+
+    def __init__(self, environment: Environment, owns_environment: bool = False, progress: Any = None) -> None:
+        self.environment = environment
+        self.owns_environment = owns_environment
+        self.progress = progress
+        self.seen: dict[str, dict[str, set[str]]] = {}
+        self.unreachable: str | None = None
+        self.errors: list[str] = []
+        self.tests = 0
+        self.requests = 0
+        self.verdict: Any = None
+        self.document: dict[str, Any] | None = None
+        self.interrupted = False
+
+    @property
+    def recorder(self) -> Any:
+        return self.environment.recorder
+
+    def pytest_configure_node(self, node: Any) -> None:
+        """pytest-xdist: every worker gets the run's settings."""
+        node.workerinput[PROPERTY] = self.environment.settings.to_dict()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.environment.dry:
+            return
+        if report.when != "call" and not (report.when == "setup" and report.skipped):
+            return
+        self.tests += 1
+        api = None
+        for name, value in report.user_properties:
+            if name == PROPERTY + "-api":
+                api = value
+            elif name == PROPERTY:
+                for record in value:
+                    self._take(record)
+        if self.progress is not None and api:
+            suite = report.nodeid.split("::")[0].rsplit("/", 1)[-1].removeprefix("test_").removesuffix(".py")
+            self.progress.advance(api, suite=suite, passed=int(report.passed), failed=int(report.failed),
+                                  skipped=int(report.skipped))
+
+    def _take(self, record: dict[str, Any]) -> None:
+        from .reporting import Exchange, Failure
+
+        kind, recorder = record["kind"], self.recorder
+        if kind == "passed":
+            recorder.passed(record["api"], record["rule_id"], record["operation"], count=record["count"])
+        elif kind == "failed":
+            exchange = Exchange(**record["exchange"]) if record.get("exchange") else None
+            recorder.failed(Failure(api=record["api"], rule_id=record["rule_id"], operation=record["operation"],
+                                    title=record["title"], expected=record["expected"], observed=record["observed"],
+                                    exchange=exchange))
+        elif kind == "skipped":
+            recorder.skipped(record["api"], record["rule_id"], record["operation"], reason=record["reason"])
+        elif kind == "status":
+            self.seen.setdefault(record["api"], {}).setdefault(record["label"], set()).add(record["value"])
+            recorder.saw_status(record["api"], record["label"], record["value"])
+        elif kind == "source":
+            if self.environment.sink is not None:
+                self.environment.sink.add_source(record["api"], record["correlation"], record["keys"])
+        elif kind == "unreachable":
+            self.unreachable = self.unreachable or record["message"]
+        elif kind == "error":
+            self.errors.append(record["message"])
+        elif kind == "requests":
+            self.requests += record["count"]
+
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        self.interrupted = True
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        environment = self.environment
+        if environment.dry:
+            return
+        try:
+            if environment.sink is not None and not self.interrupted:
+                # The embedded mock's first retry comes within a second; a provider's may take the whole wait.
+                patience = 1.0 if environment.settings.embedded else environment.profile.callback_timeout
+                environment.sink.finish(timeout=environment.profile.callback_timeout, patience=patience)
+                for api, labels in environment.sink.seen.items():
+                    for label, values in labels.items():
+                        self.seen.setdefault(api, {}).setdefault(label, set()).update(values)
+            if not self.interrupted and self.tests:
+                self._judge_coverage()
+            complete = not self.interrupted and self.unreachable is None and self.tests > 0 and not self.errors
+            reason = "interrupted (Ctrl-C)" if self.interrupted else self.unreachable or \
+                ("no test ran" if not self.tests else None) or \
+                (f"{len(self.errors)} suite test(s) broke: {self.errors[0]}" if self.errors else None)
+            self.verdict = self.recorder.finish(complete=complete, reason=reason)
+            self.document = self.recorder.document()
+            if self.verdict.value != "conforms" and session.exitstatus == 0:
+                session.exitstatus = 1
+        finally:
+            if self.owns_environment:
+                environment.close()
+
+    def _judge_coverage(self) -> None:
+        from .checks import Judge
+
+        environment = self.environment
+        judge = Judge(environment.specs)
+        for spec in environment.specs:
+            if spec.name not in environment.apis or not spec.rules.get("coverage"):
+                continue
+            if environment.sink is None:
+                self.recorder.skipped(spec.name, f"{spec.prefix}-STATUS-COVERAGE", None,
+                                      reason="callbacks not received (no --callback-listen): coverage not judged")
+                continue
+            for result in judge.coverage(spec.name, self.seen.get(spec.name, {})):
+                if result.passed:
+                    self.recorder.passed(spec.name, result.rule_id, None)
+                else:
+                    from .reporting import Failure
+
+                    self.recorder.failed(Failure(api=spec.name, rule_id=result.rule_id, title=result.title,
+                                                 expected=result.expected, observed=result.observed))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.document is None or not self.owns_environment:
+            return
+        from .progress import Progress
+
+        stream = _TerminalStream(terminalreporter)
+        Progress(quiet=True, summary_stream=stream, redactor=self.recorder.redactor).summary(
+            self.document, report_dir=str(self.environment.options.report_dir))
+        terminalreporter.write_line(f"requests sent: {self.requests}")
+
+
+class _TerminalStream:
+    """pytest's terminal writer as a text stream, for the one-screen summary."""
+
+    def __init__(self, reporter: Any) -> None:
+        self.reporter = reporter
+
+    def write(self, text: str) -> int:
+        self.reporter.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def isatty(self) -> bool:
+        return False

@@ -1,0 +1,262 @@
+"""The environment of a run, set up once by the controlling process: specs, target, mock, sink, recorder.
+
+`certify` and the pytest plugin share this: given the options, load the specs (SpecError: exit 2),
+take credentials from the environment (or make random ones for the embedded mock), start the embedded
+mock when no origin is given, start the callback sink, check the target answers at all (exit 3 when it
+does not, one line), and open the Recorder. Workers receive only `settings` (plain data).
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import ssl
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .._errors import TargetUnreachable, UsageError
+from .._specs import SPEC_NAMES, Spec, load_spec
+from ..auth import DEFAULT_SCOPE, OAuthClient, credentials_from_environment
+from ..checks import catalogue, view
+from ._profiles import profile as profile_named
+from ._runtime import RunSettings
+
+TOKEN_SPEC = "oauth"
+"""The spec whose first operation is the token endpoint (its path gives the token URL under --origin)."""
+WRONG_SCOPE = "conformance:no-payments"
+"""The scope a wrong-scope token is asked for (the embedded mock issues it; if a sandbox refuses, it is skipped)."""
+EMBEDDED_TOKEN_TTL = 2.0
+"""Token lifetime on the embedded mock: short, so that caching, refresh and the expired-token test are real."""
+
+
+@dataclass
+class Options:
+    origin: str | None = None
+    base_urls: dict[str, str] = field(default_factory=dict)
+    token_url: str | None = None
+    apis: list[str] = field(default_factory=list)
+    specs: list[str] = field(default_factory=list)
+    profile: str = "quick"
+    seed: int | None = None
+    callback_listen: str | None = None
+    report_dir: str = "reports"
+    wrong_scope: str | None = WRONG_SCOPE
+    rate_limit: float | None = None
+    faults: list[str] = field(default_factory=list)
+    ca_bundle: str | None = None
+    timeout: float | None = None
+
+
+def parse_base_urls(values: list[str]) -> dict[str, str]:
+    found = {}
+    for value in values or []:
+        api, sep, url = value.partition("=")
+        if not sep or not api or not url.startswith(("http://", "https://")):
+            raise UsageError(f"--base-url takes API=URL (http or https), not {value!r}")
+        found[api] = url.rstrip("/")
+    return found
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UsageError(f"--callback-listen takes HOST:PORT, not {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def load_specs(names: list[str]) -> list[Spec]:
+    """The bundled specs, each replaced by a given copy of the same name; the token endpoint always included."""
+    loaded: dict[str, Spec] = {}
+    given = [load_spec(name) for name in names]
+    for name in SPEC_NAMES:
+        loaded[name] = load_spec(name)
+    for spec in given:
+        loaded[spec.name] = spec
+    return list(loaded.values())
+
+
+class Environment:
+    """Everything the controlling process owns during a run; close() stops what it started."""
+
+    def __init__(self, options: Options, command: str = "certify") -> None:
+        self.options = options
+        self.command = command
+        self.mock: Any = None
+        self.sink: Any = None
+        self.recorder: Any = None
+        self.specs: list[Spec] = []
+        self.apis: list[str] = []
+        self.settings: RunSettings | None = None
+        self.dry = False
+        self.profile = profile_named(options.profile)
+        if options.timeout is not None:
+            if options.timeout <= 0:
+                raise UsageError("--timeout must be a positive number of seconds")
+            self.profile = replace(self.profile, timeout=options.timeout)
+
+    # -- setting up ---------------------------------------------------------------------------------
+
+    def open(self, dry: bool = False) -> Environment:
+        """Set the run up; `dry` (pytest --collect-only) only loads the specs and settles the options."""
+        self.dry = dry
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _open(self) -> None:
+        options = self.options
+        self.specs = load_specs(options.specs)
+        names = [spec.name for spec in self.specs]
+        for api in options.apis:
+            if api not in names:
+                raise UsageError(f"unknown API {api!r} (choose from {', '.join(names)})")
+        for api in options.base_urls:
+            if api not in names:
+                raise UsageError(f"--base-url names an unknown API {api!r} (choose from {', '.join(names)})")
+        self.apis = list(dict.fromkeys(options.apis)) or names
+        embedded = options.origin is None and not options.base_urls
+        if options.faults and not embedded:
+            raise UsageError("--fault switches on a fault of the embedded mock; it cannot be used with --origin")
+        client_id, client_secret = credentials_from_environment(required=not embedded and not self.dry)
+        if self.dry:
+            self.settings = RunSettings(specs=[str(spec.path) for spec in self.specs], apis=self.apis, base_urls={},
+                                        token_url="", client_id="", client_secret="", profile=self.profile.name)
+            return
+        if embedded:
+            client_id = client_id or "conformance-" + secrets.token_hex(6)
+            client_secret = client_secret or secrets.token_urlsafe(24)
+            self._start_mock(client_id, client_secret)
+            origin = self.mock.origin
+        else:
+            origin = options.origin.rstrip("/") if options.origin else None
+        base_urls = {}
+        for spec in self.specs:
+            if spec.name in options.base_urls:
+                base_urls[spec.name] = options.base_urls[spec.name]
+            elif origin:
+                base_urls[spec.name] = origin + spec.base_path
+            elif spec.name in self.apis:
+                raise UsageError(f"no URL for {spec.name}: give --origin, or --base-url {spec.name}=URL")
+        token_url = options.token_url or self._token_url(origin, base_urls)
+        if options.callback_listen or embedded:
+            self._start_sink(*(parse_listen(options.callback_listen) if options.callback_listen else ("127.0.0.1", 0)))
+        if embedded:
+            self.mock.set_callback_url(self.sink.url)
+        seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+        rate = options.rate_limit if options.rate_limit is not None else (None if embedded else self.profile.rate_limit)
+        verify: bool | str = options.ca_bundle or True
+        self.settings = RunSettings(
+            specs=[str(spec.path) for spec in self.specs], apis=self.apis, base_urls=base_urls, token_url=token_url,
+            client_id=client_id, client_secret=client_secret, scope=DEFAULT_SCOPE, wrong_scope=options.wrong_scope,
+            profile=self.profile.name, seed=seed, sink=self.sink.origin if self.sink else None,
+            rate_limit=rate or None, verify=verify, embedded=embedded, timeout=self.profile.timeout)
+        self.preflight()
+        self._open_recorder()
+
+    def _token_url(self, origin: str | None, base_urls: dict[str, str]) -> str:
+        token_spec = next((spec for spec in self.specs if spec.name == TOKEN_SPEC), None)
+        if token_spec is None:
+            raise UsageError("no token endpoint: give --token-url")
+        path = next(op.path for op in token_spec.operations.values() if not op.webhook)
+        base = base_urls.get(TOKEN_SPEC) or (origin + token_spec.base_path if origin else None)
+        if base is None:
+            raise UsageError("no token endpoint: give --token-url, --origin, or --base-url oauth=URL")
+        return base.rstrip("/") + path
+
+    def _start_mock(self, client_id: str, client_secret: str) -> None:
+        from ..mock import MockServer
+
+        self.mock = MockServer(host="127.0.0.1", port=0, faults=tuple(self.options.faults), client_id=client_id,
+                               client_secret=client_secret, scopes=(DEFAULT_SCOPE, WRONG_SCOPE),
+                               token_ttl=EMBEDDED_TOKEN_TTL)
+        self.mock.start()
+
+    def _start_sink(self, host: str, port: int) -> None:
+        from ..sink import CallbackSink
+
+        self.sink = CallbackSink(host=host, port=port, recorder=None, specs=self.specs)
+        self.sink.start()
+
+    def _open_recorder(self) -> None:
+        from ..reporting import Recorder
+
+        settings = self.settings
+        target = {"origin": self.options.origin or (self.mock.origin if self.mock else None),
+                  "base_urls": settings.base_urls, "token_url": settings.token_url,
+                  "embedded_mock": settings.embedded, "faults": list(self.options.faults),
+                  "apis": self.apis, "callback_sink": self.sink.url if self.sink else None}
+        self.recorder = Recorder(self.options.report_dir, command=self.command, target=target, specs=self.specs,
+                                 profile=self.profile.name, seed=settings.seed, secrets=(settings.client_secret,))
+        if self.sink is not None:
+            self.sink.recorder = self.recorder
+        for spec in self.specs:
+            if spec.name not in self.apis:
+                continue
+            for rule_id, description in catalogue(spec):
+                if rule_id.endswith("-CALLBACK-RETRY") and self.sink is None:
+                    continue
+                self.recorder.rule(spec.name, rule_id, description)
+            known = view(spec)
+            for entry in spec.rules.get("coverage") or []:
+                if entry.get("webhook") and self.sink is None:
+                    continue
+                self.recorder.expect_statuses(spec.name, known.coverage_label(entry), known.coverage_values(entry))
+
+    # -- is the target there at all? ------------------------------------------------------------------
+
+    def preflight(self) -> None:
+        """One request to each distinct origin, then a token: unreachable, TLS failure or a hang is exit 3."""
+        settings = self.settings
+        timeout = self.profile.timeout
+        origins = {}
+        for url in [settings.token_url, *(settings.base_urls[api] for api in self.apis if api in settings.base_urls)]:
+            parts = urlsplit(url)
+            origins.setdefault(f"{parts.scheme}://{parts.netloc}", url)
+        for origin, url in origins.items():
+            try:
+                with httpx.Client(timeout=timeout, verify=settings.verify) as http:
+                    http.get(url)
+            except httpx.TimeoutException:
+                raise TargetUnreachable(f"{origin} did not answer within {timeout:g} s") from None
+            except httpx.ConnectError as exc:
+                raise TargetUnreachable(f"cannot reach {origin}: {_connect_reason(exc)}") from None
+            except httpx.HTTPError as exc:
+                raise TargetUnreachable(f"cannot talk to {origin}: {_connect_reason(exc)}") from None
+        client = OAuthClient(settings.token_url, settings.client_id, settings.client_secret, settings.scope,
+                             timeout=timeout, verify=settings.verify)
+        try:
+            client.token()
+        finally:
+            client.close()
+
+    # -- tearing down -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self.sink is not None:
+            self.sink.stop()
+        if self.mock is not None:
+            self.mock.stop()
+
+
+def _connect_reason(exc: BaseException) -> str:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate verification failed ({cause.verify_message})"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake failed ({cause.reason or cause})"
+        if isinstance(cause, socket.gaierror):
+            return "unknown host"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        cause = cause.__cause__ or cause.__context__
+    text = " ".join(str(exc).split())
+    if "SSL" in text or "certificate" in text.lower():
+        return f"TLS handshake failed ({text[:160]})"
+    return text[:200] or type(exc).__name__

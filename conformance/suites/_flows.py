@@ -1,0 +1,401 @@
+"""What the suites do, driven by the rules tables: scenarios, flows to a final state, idempotency,
+credentials, invalid requests and generated valid requests. No API is named here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+from typing import Any
+
+from ..checks import MISSING, Call, evaluate_one, ok, resolve, resolve_all, scenario_outcome, view, violation
+from ._parameters import probe_operation
+from ._requests import build, idempotency_keys, mutated, read_request
+from ._runtime import Target
+
+# -- scenarios and the state they lead to -------------------------------------------------------------
+
+
+def scenario(target: Target, api: str, scenario_id: str) -> None:
+    """Drive one scenario trigger and judge its answer and callbacks against `expect`."""
+    spec = target.specs[api]
+    entry = next(s for s in spec.rules["scenarios"] if s["id"] == scenario_id)
+    given_call = run_given(target, api, entry)
+    if given_call is not None and not _success(given_call):
+        target.collector.result(api, entry["operation"], violation(
+            scenario_id, "The scenario's `given` step failed", "a 2xx answer to the given request",
+            given_call.status), given_call)
+        return
+    request = build(spec, entry["operation"], entry.get("when"), entry.get("path"),
+                    given_call.response_body if given_call else MISSING)
+    expect = entry["expect"]
+    call = target.send(request, expected=(expect["status"],))
+    callbacks = None
+    if expect.get("callbacks") and call.status == expect["status"]:
+        callbacks = wait_for_callbacks(target, call, expect["callbacks"]["webhook"], expect["callbacks"]["statuses"])
+    for result in scenario_outcome(entry, call.status, call.response_body, callbacks):
+        target.collector.result(api, entry["operation"], result, call)
+    if _success(call):
+        last = expect["callbacks"]["statuses"][-1] if expect.get("callbacks") else None
+        follow_to_rest(target, call, last)
+
+
+def run_given(target: Target, api: str, entry: dict[str, Any]) -> Call | None:
+    """Send a scenario's `given` request and let its resource come to rest."""
+    given = entry.get("given")
+    if not given:
+        return None
+    spec = target.specs[api]
+    call = target.send(build(spec, given["operation"], given.get("when")))
+    if _success(call):
+        resting = _resting_status(spec, given)
+        follow_to_rest(target, call, resting)
+    return call
+
+
+def _resting_status(spec, given: dict[str, Any]) -> str | None:
+    """Where the given's resource comes to rest: the last callback status of the scenario that `given` repeats."""
+    for other in spec.rules.get("scenarios") or []:
+        if other["operation"] == given["operation"] and (other.get("when") or {}) == (given.get("when") or {}) \
+                and not other.get("given") and other["expect"].get("callbacks"):
+            return other["expect"]["callbacks"]["statuses"][-1]
+    return None
+
+
+def follow_to_rest(target: Target, call: Call, resting: str | None = None) -> None:
+    """Read a created resource until it reaches `resting` or a final state, then read it once more.
+
+    The reads feed the checks (statuses sampled along the transitions, limits learned from the parent);
+    the last read after a final state proves the final state does not change. Without a state machine,
+    or when the answer already rests where its scenario says, one read suffices.
+    """
+    spec = target.specs[call.api]
+    for machine, _records in view(spec).machines_for(operation=call.operation_id) or \
+            [(m, None) for m, _ in _machines_for_source(spec, call.operation_id)]:
+        identity = resolve(call.response_body, machine["identity"])
+        if identity is MISSING:
+            continue
+        request = read_request(spec, machine, str(identity))
+        if request is None:
+            continue
+        deadline = time.monotonic() + target.profile.callback_timeout
+        delay = 0.02
+        while True:
+            read = target.send(request.copy())
+            status = resolve(read.response_body, machine["field"]) if _success(read) else MISSING
+            at_rest = status in machine["final"] or (resting is not None and status == resting) or \
+                (resting is None and status is not MISSING and _rests_without_action(machine, status, spec))
+            if not _success(read) or at_rest or time.monotonic() > deadline:
+                break
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
+        if _success(read) and status in machine["final"]:
+            target.send(request.copy())
+
+
+def _rests_without_action(machine: dict[str, Any], status: str, spec) -> bool:
+    """A status a resource keeps until someone acts on it: the answer of a scenario with no callbacks."""
+    for entry in spec.rules.get("scenarios") or []:
+        if not entry["expect"].get("callbacks") and resolve(entry["expect"].get("body", {}),
+                                                             machine["field"]) == status:
+            return True
+    return False
+
+
+def _machines_for_source(spec, operation_id: str) -> list[tuple[dict[str, Any], str]]:
+    """State machines whose resource an operation creates without reporting its status (an acknowledgement)."""
+    found = []
+    for correlation in spec.rules.get("correlations") or []:
+        if correlation["source"]["operation"] == operation_id:
+            found.extend(view(spec).machines_for(webhook=correlation["target"]["webhook"]))
+    return found
+
+
+def _correlation(spec, operation_id: str, webhook: str) -> dict[str, Any] | None:
+    for entry in spec.rules.get("correlations") or []:
+        if entry["source"]["operation"] == operation_id and entry["target"]["webhook"] == webhook:
+            return entry
+    return None
+
+
+def wait_for_callbacks(target: Target, call: Call, webhook: str, expected: list[str]) -> list[tuple[str, Any]]:
+    """The statuses (deduplicated: retries repeat them) the sink received about the resource `call` created."""
+    spec = target.specs[call.api]
+    correlation = _correlation(spec, call.operation_id, webhook)
+    machines = view(spec).machines_for(webhook=webhook)
+    if correlation is None or not machines:
+        return []
+    machine = machines[0][0]
+    # Follow the resource by its identity alone: whether the other keys match is the correlation check's job.
+    names = [name for name, pointer in correlation["target"]["keys"].items() if pointer == machine["identity"]]
+    wanted = {name: evaluate_one(expression, request=call.request, response=call.response_body)
+              for name, expression in correlation["source"]["keys"].items() if not names or name in names}
+    deadline = time.monotonic() + target.profile.callback_timeout
+    found: list[tuple[str, Any]] = []
+    while True:
+        found = []
+        for delivery in target.deliveries(call.api, webhook):
+            for record in resolve_all(delivery["body"], correlation["target"]["records"]):
+                if not isinstance(record, dict):
+                    continue
+                if all(str(resolve(record, correlation["target"]["keys"][name])) == str(value)
+                       for name, value in wanted.items()):
+                    status = resolve(record, machine["field"])
+                    if not found or found[-1][0] != status:
+                        found.append((status, record))
+        statuses = [status for status, _ in found]
+        done = statuses == expected or len(statuses) > len(expected) or (
+            statuses and (statuses[-1] in machine["final"] or statuses[-1] == expected[-1]))
+        if done or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+# -- a final state never changes ------------------------------------------------------------------------
+
+
+def final_state_holds(target: Target, api: str, scenario_id: str) -> None:
+    """After a follow-up brought a resource to a final state, the same follow-up again must not move it."""
+    spec = target.specs[api]
+    entry = next(s for s in spec.rules["scenarios"] if s["id"] == scenario_id)
+    given_call = run_given(target, api, entry)
+    if given_call is None or not _success(given_call):
+        return
+    request = build(spec, entry["operation"], entry.get("when"), entry.get("path"), given_call.response_body)
+    first = target.send(request)
+    if not _success(first):
+        return
+    again = build(spec, entry["operation"], entry.get("when"), entry.get("path"), given_call.response_body)
+    second = target.send(again, expected=(400, 404, 409, 412, 422))
+    for machine, _ in view(spec).machines_for(operation=entry["operation"]):
+        before, after = resolve(first.response_body, machine["field"]), resolve(second.response_body, machine["field"])
+        if before not in machine["final"]:
+            continue
+        if _success(second) and after is not MISSING and after != before:
+            target.collector.result(api, entry["operation"], violation(
+                machine["id"], "Final state left", f"{machine['field']} stays {before}", after), second)
+        else:
+            target.collector.result(api, entry["operation"], ok(machine["id"]), second)
+
+
+# -- idempotency ------------------------------------------------------------------------------------------
+
+
+def idempotency(target: Target, api: str, rule_id: str, operation_id: str) -> None:
+    """Same key and payload: the original answer again. Same key, another payload: refused as the table says."""
+    spec = target.specs[api]
+    entry = next(e for e in spec.rules["idempotency"] if e["id"] == rule_id)
+    base = next((s for s in spec.rules.get("scenarios") or []
+                 if s["operation"] == operation_id and 200 <= s["expect"]["status"] < 300), None)
+    given_call = run_given(target, api, base) if base else None
+    if given_call is not None and not _success(given_call):
+        target.collector.skipped(api, rule_id, operation_id, "the request it repeats could not be prepared")
+        return
+    given_body = given_call.response_body if given_call else MISSING
+    request = build(spec, operation_id, (base or {}).get("when"), (base or {}).get("path"), given_body)
+    first = target.send(request.copy())
+    if not _success(first):
+        target.collector.skipped(api, rule_id, operation_id, f"the original request was answered {first.status}")
+        return
+    replay = target.send(request.copy())
+    identity = _identity_pointer(spec, operation_id)
+    same = replay.status == first.status and (
+        resolve(replay.response_body, identity) == resolve(first.response_body, identity) if identity
+        else replay.response_body == first.response_body)
+    if same:
+        target.collector.result(api, operation_id, ok(rule_id), replay)
+    else:
+        target.collector.result(api, operation_id, violation(
+            rule_id, "Repeated request not answered with the original result",
+            {"status": first.status, "body": first.response_body},
+            {"status": replay.status, "body": replay.response_body}), replay)
+    keep = {expr.partition("#")[2] for expr in idempotency_keys(spec, operation_id) if "#" in expr}
+    keep |= set(((base or {}).get("when") or {}).keys())
+    other = mutated(spec, request, keep)
+    if other is None:
+        return
+    conflict = target.send(other, expected=(entry["conflict"]["status"],))
+    problems = []
+    if conflict.status != entry["conflict"]["status"]:
+        problems.append(f"HTTP {conflict.status}")
+    code = entry["conflict"].get("code")
+    code_at = ((spec.rules.get("errors") or {}).get("validation") or {}).get("code_at")
+    if code and code_at and code not in [str(c) for c in resolve_all(conflict.response_body, code_at)]:
+        problems.append(f"codes {resolve_all(conflict.response_body, code_at)}")
+    if problems:
+        target.collector.result(api, operation_id, violation(
+            rule_id, "Key reused with another payload not refused",
+            f"HTTP {entry['conflict']['status']}" + (f" with code {code}" if code else ""), ", ".join(problems)),
+            conflict)
+    else:
+        target.collector.result(api, operation_id, ok(rule_id), conflict)
+
+
+def _identity_pointer(spec, operation_id: str) -> str | None:
+    machines = view(spec).machines_for(operation=operation_id)
+    return machines[0][0]["identity"] if machines else None
+
+
+# -- credentials ------------------------------------------------------------------------------------------
+
+_AUTH_KEYS = {"missing": "missing_token", "malformed": "invalid_token", "expired": "expired_token",
+              "wrong_scope": "wrong_scope"}
+
+
+def forged_expired_token(client_id: str, scope: str) -> str:
+    """A JWT-shaped token whose `exp` passed an hour ago, signed by nobody: what an expired token looks like."""
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    now = int(time.time())
+    return ".".join([part({"alg": "RS256", "typ": "JWT"}),
+                     part({"sub": "conformance-expired", "scope": scope, "iat": now - 7200, "exp": now - 3600}),
+                     base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")])
+
+
+def credentials(target: Target, api: str, kind: str) -> None:
+    """A missing, malformed, expired or wrong-scope credential must be refused with the documented status."""
+    spec = target.specs[api]
+    operation_id = probe_operation(spec)
+    rule = view(spec).rule("{P}-AUTH-ENFORCED")
+    auth_table = (spec.rules.get("errors") or {}).get("auth") or {}
+    expected = auth_table.get(_AUTH_KEYS[kind], 403 if kind == "wrong_scope" else 401)
+    bearer = "oauth2" in target.security(api, operation_id)
+    if kind == "missing":
+        authorization = None
+    elif kind == "malformed":
+        authorization = "Bearer not-a-token!" if bearer else "Basic " + base64.b64encode(
+            f"{target.settings.client_id}:not-the-secret".encode()).decode()
+    elif kind == "expired":
+        authorization = "Bearer " + expired_token(target)
+    else:
+        token = wrong_scope_token(target)
+        if token is None:
+            target.collector.skipped(api, rule, operation_id, "the token endpoint issues no token for another scope "
+                                     f"({target.settings.wrong_scope or 'none configured'})")
+            return
+        authorization = "Bearer " + token
+    request = build(spec, operation_id)
+    target.send(request, intent="auth", expected=(expected,), authorization=authorization)
+
+
+def expired_token(target: Target) -> str:
+    """A token this run was issued, once its lifetime is over (waiting if that is soon), else a forged expired one."""
+    target.token()
+    first = target.first_token
+    if first is not None and first.expires_at is not None:
+        remaining = first.expires_at - target.client.clock()
+        if remaining <= target.profile.token_wait:
+            if remaining > -0.2:
+                time.sleep(max(0.0, remaining) + 0.2)
+            return first.access_token
+    return forged_expired_token(target.settings.client_id, target.settings.scope)
+
+
+def wrong_scope_token(target: Target) -> str | None:
+    if not target.settings.wrong_scope:
+        return None
+    try:
+        return target.client.fetch(scope=target.settings.wrong_scope).access_token
+    except Exception:
+        return None
+
+
+# -- invalid and generated requests -----------------------------------------------------------------------
+
+
+def _success(call: Call) -> bool:
+    return call.status is not None and 200 <= call.status < 300
+
+
+def as_case(target: Target, api: str, operation_id: str, value: Any) -> Any:
+    """A generated request (the strategies' Request) as a Schemathesis Case on this run's schema."""
+    if hasattr(value, "case"):
+        return value.case(target.schema(api))
+    from ._requests import Request
+
+    return target.case(Request(api, operation_id, body=value))
+
+
+def _hypothesis_run(target: Target, strategy: Any, examples: int, body: Any) -> None:
+    """Run `body` on `examples` draws of a strategy, seeded by the run's seed (no shrinking: findings are recorded)."""
+    from hypothesis import HealthCheck, Phase, given, seed, settings
+    from hypothesis.errors import Unsatisfiable
+
+    @seed(target.settings.seed)
+    @settings(max_examples=max(1, examples), deadline=None, database=None, derandomize=False,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def run(value: Any) -> None:
+        body(value)
+
+    try:
+        run()
+    except Unsatisfiable:  # nothing of that kind exists (an operation without parameters has no negative data)
+        pass
+
+
+def generated(target: Target, api: str, operation_id: str) -> None:
+    """Valid requests from the strategies, then Schemathesis' negative mode, each judged by every check."""
+    import strategies
+
+    _hypothesis_run(target, strategies.requests(api, operation_id), target.profile.examples,
+                    lambda value: target.send(as_case(target, api, operation_id, value)))
+    if target.profile.negative_examples:
+        from schemathesis import GenerationMode
+
+        operation = target.operation(api, operation_id)
+        _hypothesis_run(target, operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+                        target.profile.negative_examples, lambda case: target.send(case, intent="negative"))
+
+
+def invalid_requests(target: Target, api: str, operation_id: str) -> None:
+    """Invalid-by-rule variants of the operation's request (every one, or a seeded selection covering the
+    most JSON Schema keywords when the profile caps them), `invalid_per_rule` examples each."""
+    import strategies
+
+    found = [t for t in strategies.targets(api) if t.kind == "operation" and t.operation_id == operation_id]
+    rules = select_rules(list(found[0].rules) if found else [], target.profile.invalid_rules,
+                         f"{target.settings.seed}:{api}:{operation_id}")
+    for rule in rules:
+        for example, broken in invalid_examples(api, operation_id, rule, target.profile.invalid_per_rule,
+                                                target.settings.seed):
+            target.send(as_case(target, api, operation_id, example), intent="invalid",
+                        keyword=getattr(broken, "keyword", None))
+
+
+def select_rules(rules: list[str], limit: int | None, seed: str) -> list[str]:
+    """At most `limit` rules, as many different keywords as possible, chosen by the seed (all when no limit)."""
+    if limit is None or len(rules) <= limit:
+        return rules
+    import random
+
+    chooser = random.Random(seed)
+    by_keyword: dict[str, list[str]] = {}
+    for rule in rules:
+        by_keyword.setdefault(rule.split(":", 1)[0], []).append(rule)
+    for group in by_keyword.values():
+        chooser.shuffle(group)
+    keywords = sorted(by_keyword)
+    chooser.shuffle(keywords)
+    chosen: list[str] = []
+    while len(chosen) < limit:
+        for keyword in keywords:
+            if by_keyword[keyword] and len(chosen) < limit:
+                chosen.append(by_keyword[keyword].pop())
+    return chosen
+
+
+_EXAMPLES: dict[tuple[str, str, str, int, int], list[Any]] = {}
+
+
+def invalid_examples(api: str, operation_id: str, rule: str, n: int, seed: int) -> list[Any]:
+    """Examples breaking one rule, drawn with the run's seed; the same draw is reused within a process."""
+    import strategies
+
+    key = (api, operation_id, rule, n, seed)
+    if key not in _EXAMPLES:
+        _EXAMPLES[key] = strategies.sample(strategies.invalid(api, operation_id, rule), n=n, seed=seed)
+    return _EXAMPLES[key]

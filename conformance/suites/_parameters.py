@@ -1,0 +1,98 @@
+"""Test parameters from the specs and rules tables: which tests a run has is data, not code.
+
+Each suite asks for `api` plus one parameter naming what it tests; this module lists the values for the
+APIs selected in the run. A new spec with its rules table brings its own tests with it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import pytest
+
+from .._specs import Spec, load_spec
+from ..checks import view
+from ._runtime import RunSettings
+
+
+@cache
+def _specs(paths: tuple[str, ...]) -> dict[str, Spec]:
+    loaded = {}
+    for path in paths:
+        spec = load_spec(path)
+        loaded[spec.name] = spec
+    return loaded
+
+
+def specs_of(settings: RunSettings) -> dict[str, Spec]:
+    return _specs(tuple(settings.specs))
+
+
+def security_types(spec: Spec, operation_id: str) -> list[str]:
+    """The security scheme types an operation requires ("oauth2", "http"); empty when it is open."""
+    operation = spec.resolve(spec.operations[operation_id].pointer)
+    requirements = operation.get("security", spec.document.get("security") or [])
+    schemes = (spec.document.get("components") or {}).get("securitySchemes") or {}
+    return [schemes[name]["type"] for requirement in requirements for name in requirement if name in schemes]
+
+
+def operations(spec: Spec) -> list[str]:
+    return [op for op, o in spec.operations.items() if not o.webhook]
+
+
+def body_operations(spec: Spec) -> list[str]:
+    """Operations with a request body (invalid-by-rule requests also break their headers and queries)."""
+    return [op for op in operations(spec) if view(spec).request_schema(op)]
+
+
+def scenarios(spec: Spec) -> list[str]:
+    return [entry["id"] for entry in spec.rules.get("scenarios") or []]
+
+
+def follow_ups(spec: Spec) -> list[str]:
+    """Scenarios acting on an existing resource whose state a machine tracks (capture, void, ...)."""
+    known = view(spec)
+    return [entry["id"] for entry in spec.rules.get("scenarios") or []
+            if entry.get("given") and entry.get("path") and known.machines_for(operation=entry["operation"])
+            and 200 <= entry["expect"]["status"] < 300]
+
+
+def idempotent_writes(spec: Spec) -> list[str]:
+    return [f"{entry['id']}:{op}" for entry in spec.rules.get("idempotency") or [] for op in entry["operations"]]
+
+
+def probe_operation(spec: Spec) -> str | None:
+    """The operation credentials are tried on: the first protected read, else the first protected operation."""
+    protected = [op for op in operations(spec) if security_types(spec, op)]
+    reads = [op for op in protected if spec.operations[op].method == "GET"]
+    return (reads or protected or [None])[0]
+
+
+def credential_kinds(spec: Spec) -> list[str]:
+    operation_id = probe_operation(spec)
+    if operation_id is None:
+        return []
+    if "oauth2" in security_types(spec, operation_id):
+        return ["missing", "malformed", "expired", "wrong_scope"]
+    return ["missing", "malformed"]
+
+
+_LISTS: dict[str, Any] = {
+    "operation_id": operations,
+    "body_operation": body_operations,
+    "scenario_id": scenarios,
+    "follow_up": follow_ups,
+    "idempotent_write": idempotent_writes,
+    "credential": credential_kinds,
+}
+
+
+def parametrize(metafunc: pytest.Metafunc, settings: RunSettings) -> None:
+    names = [name for name in _LISTS if name in metafunc.fixturenames]
+    if "api" not in metafunc.fixturenames or len(names) != 1:
+        return
+    name = names[0]
+    specs = specs_of(settings)
+    values = [(api, value) for api in settings.apis if api in specs for value in _LISTS[name](specs[api])]
+    metafunc.parametrize(("api", name), values, ids=[f"{api}:{value}" for api, value in values])

@@ -1,0 +1,199 @@
+"""Building concrete requests from the specs: the canonical example, a scenario's `when`, fresh keys.
+
+A scenario's request is its operation's first spec example with `when` (pointer: value) applied;
+`$today` / `$today+Nd` are dates, `$response.body#/...` reads the answer to the scenario's `given`.
+Every request gets fresh idempotency keys (the rules table's `idempotency[].key`), so that repeating
+a scenario never collides with an earlier one. Parameters come from their schema's examples.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .._specs import Spec
+from ..checks import MISSING, evaluate_one, set_pointer, view
+
+_TODAY = re.compile(r"^\$today(?:\+(\d+)d)?$")
+
+
+@dataclass
+class Request:
+    """One request to send: an operation and the values of each part."""
+
+    api: str
+    operation_id: str
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    path_parameters: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    media_type: str | None = None
+
+    def copy(self) -> Request:
+        return copy.deepcopy(self)
+
+
+def fresh_key(max_length: int = 32) -> str:
+    """A unique key that satisfies any alphanumeric pattern (hex digits)."""
+    return uuid.uuid4().hex[: max(1, min(32, max_length))]
+
+
+def resolve_value(value: Any, given: Any = MISSING) -> Any:
+    """A scenario value with `$today`, `$today+Nd` and `$response.body#/...` resolved."""
+    if isinstance(value, str):
+        today = _TODAY.match(value)
+        if today:
+            return (datetime.now(UTC).date() + timedelta(days=int(today.group(1) or 0))).isoformat()
+        if value.startswith("$response.body"):
+            return evaluate_one(value, request={}, response=given)
+    return value
+
+
+def parameters(spec: Spec, operation_id: str) -> list[dict[str, Any]]:
+    """An operation's parameters (path-level and its own), $refs followed, the operation's winning."""
+    operation = spec.operations[operation_id]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    if not operation.webhook:
+        item = spec.resolve(operation.pointer.rsplit("/", 1)[0])
+        for parameter in item.get("parameters") or []:
+            parameter = spec._deref(parameter)
+            found[(parameter["in"], parameter["name"])] = parameter
+    for parameter in spec.resolve(operation.pointer).get("parameters") or []:
+        parameter = spec._deref(parameter)
+        found[(parameter["in"], parameter["name"])] = parameter
+    return list(found.values())
+
+
+def example_value(spec: Spec, schema: dict[str, Any]) -> Any:
+    """A value for a parameter: its schema's example, default or first enum value, else a fitting string."""
+    schema = spec._deref(schema)
+    for key in ("examples",):
+        if schema.get(key):
+            return schema[key][0]
+    for key in ("example", "default", "const"):
+        if key in schema:
+            return schema[key]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if schema.get("type") == "integer":
+        return int(schema.get("minimum", 1))
+    return fresh_key(int(schema.get("maxLength", 32)))
+
+
+def idempotency_keys(spec: Spec, operation_id: str) -> list[str]:
+    """The runtime expressions of the idempotency keys an operation carries."""
+    return [entry["key"] for entry in spec.rules.get("idempotency") or [] if operation_id in entry["operations"]]
+
+
+def media_type(spec: Spec, operation_id: str) -> str | None:
+    body = spec._deref(spec.resolve(spec.operations[operation_id].pointer).get("requestBody") or {})
+    return next(iter(body.get("content") or {}), None)
+
+
+def build(spec: Spec, operation_id: str, when: dict[str, Any] | None = None,
+          path: dict[str, str] | None = None, given: Any = MISSING) -> Request:
+    """The canonical request of an operation, with a scenario's `when` and `path` applied."""
+    examples = spec.examples(operation_id)
+    body = copy.deepcopy(next(iter(examples.values()))) if examples else None
+    keys = idempotency_keys(spec, operation_id)
+    when = when or {}
+    for expression in keys:
+        if expression.startswith("$request.body#"):
+            pointer = expression.partition("#")[2]
+            if pointer not in when and isinstance(body, dict):
+                set_pointer(body, pointer, fresh_key(_max_length(spec, operation_id, pointer)))
+    for pointer, value in when.items():
+        value = resolve_value(value, given)
+        if pointer in ("", "/"):
+            body = value
+        else:
+            if body is None:
+                body = {}
+            set_pointer(body, pointer, value)
+    request = Request(spec.name, operation_id, body=body, media_type=media_type(spec, operation_id))
+    header_keys = {e.split(".", 2)[2].lower() for e in keys if e.startswith("$request.header.")}
+    for parameter in parameters(spec, operation_id):
+        name, where = parameter["name"], parameter["in"]
+        schema = parameter.get("schema") or {}
+        if where == "header" and name.lower() in header_keys:
+            request.headers[name] = fresh_key(int(spec._deref(schema).get("maxLength", 32)))
+        elif where == "path":
+            source = (path or {}).get(name)
+            value = resolve_value(source, given) if source else MISSING
+            request.path_parameters[name] = value if value is not MISSING else example_value(spec, schema)
+        elif parameter.get("required"):
+            target = request.headers if where == "header" else request.query if where == "query" else None
+            if target is not None:
+                target[name] = example_value(spec, schema)
+    return request
+
+
+def _max_length(spec: Spec, operation_id: str, pointer: str) -> int:
+    schema_pointer = view(spec).request_schema(operation_id)
+    node: Any = spec.resolve(schema_pointer) if schema_pointer else {}
+    for part in pointer.strip("/").split("/"):
+        node = spec._deref(node)
+        node = (node.get("properties") or {}).get(part, {}) if isinstance(node, dict) else {}
+    node = spec._deref(node)
+    return int(node.get("maxLength", 32)) if isinstance(node, dict) else 32
+
+
+def read_request(spec: Spec, machine: dict[str, Any], identity: str) -> Request | None:
+    """A request reading a state machine's resource by its identity (a path parameter, else a same-named query)."""
+    known = view(spec)
+    operation_id = known.read_operation(machine)
+    if operation_id is None:
+        return None
+    request = build(spec, operation_id)
+    path_names = [p["name"] for p in parameters(spec, operation_id) if p["in"] == "path"]
+    if path_names:
+        request.path_parameters[path_names[0]] = identity
+        return request
+    name = machine["identity"].rstrip("/").rsplit("/", 1)[-1]
+    query_names = [p["name"] for p in parameters(spec, operation_id) if p["in"] == "query"]
+    if name in query_names:
+        request.query = {name: identity}
+        return request
+    return None
+
+
+def mutated(spec: Spec, request: Request, keep: set[str]) -> Request | None:
+    """The same request with one body value changed (an enum, a flag, a number): "another payload"."""
+    schema_pointer = view(spec).request_schema(request.operation_id)
+    if schema_pointer is None or not isinstance(request.body, dict):
+        return None
+    changed = request.copy()
+    for pointer, value, schema in _leaves_with_schema(spec, spec.resolve(schema_pointer), request.body, ""):
+        if pointer in keep:
+            continue
+        replacement: Any = MISSING
+        if schema.get("enum") and len(schema["enum"]) > 1:
+            replacement = next(v for v in schema["enum"] if v != value)
+        elif isinstance(value, bool):
+            replacement = not value
+        elif isinstance(value, int) and schema.get("type") == "integer":
+            replacement = value + 1 if value + 1 <= schema.get("maximum", value + 1) else value - 1
+        if replacement is not MISSING:
+            set_pointer(changed.body, pointer, replacement)
+            return changed
+    return None
+
+
+def _leaves_with_schema(spec: Spec, schema: Any, value: Any, pointer: str):
+    schema = spec._deref(schema)
+    if not isinstance(schema, dict):
+        return
+    merged = dict(schema)
+    for sub in schema.get("allOf") or []:
+        sub = spec._deref(sub)
+        merged = {**sub, **merged, "properties": {**(sub.get("properties") or {}), **(merged.get("properties") or {})}}
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _leaves_with_schema(spec, (merged.get("properties") or {}).get(name, {}), item,
+                                           f"{pointer}/{name}")
+    elif not isinstance(value, list):
+        yield pointer, value, merged

@@ -1,0 +1,354 @@
+"""The runtime every suite test uses: the target's URLs, its token, and `send`.
+
+`send` puts every request through Schemathesis (a Case on the spec's operation, called with a shared
+session, validated with Schemathesis' own checks plus ours registered as custom checks), maps every
+finding to a rule ID, and hands the Results to the current test's Collector, which the plugin carries
+to the controller (also across pytest-xdist workers) as plain data in the test report.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import httpx
+import requests
+
+from .._errors import TargetUnreachable
+from .._specs import Spec, load_spec
+from ..auth import OAuthClient, basic_credentials, schemathesis_auth, schemathesis_basic_auth
+from ..checks import MISSING, NOT_JSON, Call, Judge, Result, parse_body, violation
+from ..checks import _schemathesis as st_checks
+from ._profiles import Profile, profile
+from ._requests import Request
+
+
+class BudgetExhausted(Exception):
+    """The profile's request budget is spent; what remains of the run is skipped."""
+
+
+@dataclass
+class RunSettings:
+    """What the controller hands every process of a run (plain data, so xdist can carry it)."""
+
+    specs: list[str]
+    """Paths of every spec the run loads (the token endpoint's included)."""
+    apis: list[str]
+    """The APIs whose suites run."""
+    base_urls: dict[str, str]
+    token_url: str
+    client_id: str
+    client_secret: str
+    scope: str = "jpm:payments:sandbox"
+    wrong_scope: str | None = None
+    profile: str = "quick"
+    seed: int = 0
+    sink: str | None = None
+    rate_limit: float | None = None
+    verify: bool | str = True
+    embedded: bool = False
+    timeout: float | None = None
+    """Overrides the profile's timeout."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSettings:
+        return cls(**data)
+
+
+class Budget:
+    def __init__(self, limit: int) -> None:
+        self.limit, self.spent = limit, 0
+        self._lock = threading.Lock()
+
+    def spend(self) -> None:
+        with self._lock:
+            if self.spent >= self.limit:
+                raise BudgetExhausted(f"request budget of {self.limit} spent")
+            self.spent += 1
+
+
+class RateLimiter:
+    """At most `rate` requests per second from this process (none when rate is None)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            time.sleep(delay)
+
+
+@dataclass
+class Collector:
+    """What one test found, as plain records the plugin ships to the controller."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    passes: Counter = field(default_factory=Counter)
+    failed_rules: list[str] = field(default_factory=list)
+    requests: int = 0
+
+    def result(self, api: str, operation: str | None, result: Result, call: Call | None = None) -> None:
+        if result.passed:
+            self.passes[(api, operation or "", result.rule_id)] += 1
+            return
+        self.failed_rules.append(f"{result.rule_id}: {result.title} (expected {result.expected}; "
+                                 f"observed {result.observed})")
+        self.records.append({"kind": "failed", "api": api, "operation": operation, **result.to_dict(),
+                             "exchange": exchange_of(call) if call is not None else None})
+
+    def status(self, api: str, label: str, value: str) -> None:
+        record = {"kind": "status", "api": api, "label": label, "value": value}
+        if record not in self.records:
+            self.records.append(record)
+
+    def source(self, api: str, correlation: str, keys: Any) -> None:
+        self.records.append({"kind": "source", "api": api, "correlation": correlation, "keys": [list(k) for k in keys]})
+
+    def skipped(self, api: str, rule_id: str, operation: str | None, reason: str) -> None:
+        self.records.append({"kind": "skipped", "api": api, "rule_id": rule_id, "operation": operation,
+                             "reason": reason})
+
+    def to_records(self) -> list[dict[str, Any]]:
+        passed = [{"kind": "passed", "api": api, "operation": op or None, "rule_id": rule, "count": count}
+                  for (api, op, rule), count in self.passes.items()]
+        return passed + self.records + [{"kind": "requests", "count": self.requests}]
+
+
+def exchange_of(call: Call) -> dict[str, Any]:
+    """A call as report evidence (the Recorder redacts it)."""
+    request_body = call.request_body if call.request_body is not MISSING else None
+    body = call.response_body if call.response_body not in (MISSING, NOT_JSON) else call.response_text or None
+    return {"method": call.method, "url": call.url, "request_headers": dict(call.request_headers),
+            "request_body": request_body, "status": call.status, "response_headers": dict(call.response_headers),
+            "response_body": body, "elapsed_ms": round(call.elapsed_ms, 1)}
+
+
+class Target:
+    """One process's view of the target: specs, URLs, token client, Schemathesis schemas, checks."""
+
+    def __init__(self, settings: RunSettings) -> None:
+        self.settings = settings
+        self.specs: dict[str, Spec] = {}
+        for path in settings.specs:
+            spec = load_spec(path)
+            self.specs[spec.name] = spec
+        self.apis = [name for name in settings.apis if name in self.specs]
+        self.profile: Profile = profile(settings.profile)
+        if settings.timeout:
+            self.profile = replace(self.profile, timeout=settings.timeout)
+        self.judge = Judge(self.specs.values())
+        self.client = OAuthClient(settings.token_url, settings.client_id, settings.client_secret, settings.scope,
+                                  timeout=self.profile.timeout, verify=settings.verify)
+        self.session = requests.Session()
+        self.session.verify = settings.verify
+        self.budget = Budget(self.profile.request_budget)
+        self.limiter = RateLimiter(settings.rate_limit)
+        self.collector = Collector()
+        self.first_token = None
+        self._schemas: dict[str, Any] = {}
+        self._auth_probed: set[tuple[str, str]] = set()
+        self._sink_client: httpx.Client | None = None
+        self._lock = threading.Lock()
+        st_checks.register()
+
+    # -- Schemathesis ---------------------------------------------------------------------------------
+
+    def security(self, api: str, operation_id: str) -> list[str]:
+        """The security scheme types an operation requires ("oauth2", "http"), empty when open."""
+        from ._parameters import security_types
+
+        return security_types(self.specs[api], operation_id)
+
+    def schema(self, api: str) -> Any:
+        """The Schemathesis schema of an API, at its base URL, with our auth provider registered."""
+        with self._lock:
+            if api not in self._schemas:
+                spec = self.specs[api]
+                schema = spec.schemathesis(self.settings.base_urls[api])
+                types = {t for op in spec.operations if not spec.operations[op].webhook for t in self.security(api, op)}
+                if "oauth2" in types:
+                    schema.auth(refresh_interval=None)(schemathesis_auth(self.client))
+                elif "http" in types:
+                    schema.auth(refresh_interval=None)(
+                        schemathesis_basic_auth(self.settings.client_id, self.settings.client_secret))
+                self._schemas[api] = schema
+            return self._schemas[api]
+
+    def operation(self, api: str, operation_id: str) -> Any:
+        return self.schema(api).find_operation_by_id(operation_id)
+
+    def case(self, request: Request) -> Any:
+        operation = self.operation(request.api, request.operation_id)
+        kwargs: dict[str, Any] = {"headers": dict(request.headers), "path_parameters": dict(request.path_parameters),
+                                  "query": dict(request.query)}
+        if request.body is not None:
+            kwargs["body"] = request.body
+            kwargs["media_type"] = request.media_type
+        return operation.Case(**kwargs)
+
+    def authorization(self, api: str, operation_id: str) -> str | None:
+        """The Authorization value a valid request to this operation carries."""
+        types = self.security(api, operation_id)
+        if "oauth2" in types:
+            return f"Bearer {self.token()}"
+        if "http" in types:
+            return basic_credentials(self.settings.client_id, self.settings.client_secret)
+        return None
+
+    def close(self) -> None:
+        """Release connections (the end of a run)."""
+        self.session.close()
+        self.client.close()
+        if self._sink_client is not None:
+            self._sink_client.close()
+
+    def authorize(self, case: Any) -> None:
+        """Apply this run's credentials to a case through the auth provider registered on its schema."""
+        from schemathesis import AuthContext
+
+        storage = case.operation.schema.auth
+        if storage.is_defined:
+            storage.set(case, AuthContext(operation=case.operation, app=None))
+            if self.first_token is None and self.client.current is not None:
+                self.first_token = self.client.current
+
+    def token(self) -> str:
+        token = self.client.token()
+        if self.first_token is None:
+            self.first_token = self.client.current
+        return token
+
+    # -- sending ------------------------------------------------------------------------------------
+
+    def send(self, request: Request | Any, *, intent: str = "valid", expected: tuple[int, ...] = (),
+             keyword: str | None = None, authorization: str | None | object = MISSING,
+             excluded: tuple[str, ...] = ()) -> Call:
+        """Send a request (ours, or a Schemathesis case), judge the answer, record every Result."""
+        case = self.case(request) if isinstance(request, Request) else request
+        if isinstance(request, Request):
+            api, operation_id = request.api, request.operation_id
+        else:
+            api, operation_id = self._api_of(case), case.operation.schema.get_operation_id(case.operation)
+        if authorization is MISSING:
+            if not any(k.lower() == "authorization" for k in (case.headers or {})):
+                self.authorize(case)
+        else:
+            headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+            if authorization is not None:
+                headers["Authorization"] = authorization
+            case.headers = headers
+        self.budget.spend()
+        self.limiter.wait()
+        self.collector.requests += 1
+        started = time.perf_counter()
+        try:
+            response = case.call(session=self.session, timeout=self.profile.timeout)
+        except requests.Timeout:
+            call = self._call(api, operation_id, case, None, started, intent, expected, keyword)
+            self.record(call, [violation(self.judge.state(api).view.rule("{P}-NO-SERVER-ERROR"),
+                                         "No answer in time", f"an answer within {self.profile.timeout:g} s",
+                                         "no answer")])
+            return call
+        except requests.ConnectionError as exc:
+            raise TargetUnreachable(f"lost the target at {case.operation.base_url}: {str(exc)[:160]}") from None
+        call = self._call(api, operation_id, case, response, started, intent, expected, keyword)
+        excluded_checks = set(excluded) | {"positive_data_acceptance"}
+        # Schemathesis' ignored_auth re-sends a request without and with bad credentials: once per operation will do.
+        if (api, operation_id) in self._auth_probed:
+            excluded_checks.add("ignored_auth")
+        elif call.status is not None and 200 <= call.status < 300 and intent != "auth":
+            self._auth_probed.add((api, operation_id))
+        if call.status is not None and call.status >= 500 and call.status in expected:
+            excluded_checks.add("not_a_server_error")
+        results = self._validate(case, response, call, excluded_checks)
+        self.record(call, results)
+        return call
+
+    def _api_of(self, case: Any) -> str:
+        for name, schema in self._schemas.items():
+            if case.operation.schema is schema:
+                return name
+        raise ValueError("a case from a schema this run did not build")
+
+    def _call(self, api: str, operation_id: str, case: Any, response: Any, started: float, intent: str,
+              expected: tuple[int, ...], keyword: str | None) -> Call:
+        body = case.body if not _is_not_set(case.body) else MISSING
+        call = Call(api=api, operation_id=operation_id, method=case.method.upper(),
+                    url=response.request.url if response is not None else case.formatted_path,
+                    path_parameters=dict(case.path_parameters or {}), query=dict(case.query or {}),
+                    request_headers={k: str(v) for k, v in (case.headers or {}).items()},
+                    request_body=body, intent=intent, invalid_keyword=keyword, expected_statuses=tuple(expected),
+                    elapsed_ms=(time.perf_counter() - started) * 1000)
+        if response is not None:
+            call.status = response.status_code
+            call.response_headers = {k: ", ".join(v) for k, v in response.headers.items()}
+            call.response_text = response.content.decode("utf-8", "replace")
+            call.response_body = parse_body(response.content)
+        return call
+
+    def _validate(self, case: Any, response: Any, call: Call, excluded: set[str]) -> list[Result]:
+        from schemathesis.checks import CHECKS
+
+        excluded_checks = [CHECKS.get_one(name) for name in excluded if name in CHECKS.get_all_names()]
+        mapped: list[Result] = []
+        with st_checks.binding(case, call, self.judge) as bound:
+            try:
+                case.validate_response(response, excluded_checks=excluded_checks)
+            except (AssertionError, st_checks.FailureGroup) as exc:
+                for failure in st_checks.failures_of(exc):
+                    mapped.extend(st_checks.rule_results(failure, call, self.judge))
+        ours = bound.results
+        failed_rules = {r.rule_id for r in ours if not r.passed}
+        # Schemathesis and our checks may see the same fault: one failure per rule per exchange.
+        extra = [r for r in mapped if r.rule_id not in failed_rules]
+        seen: set[str] = set()
+        unique = []
+        for result in extra:
+            if result.rule_id not in seen:
+                seen.add(result.rule_id)
+                unique.append(result)
+        failed_rules |= seen
+        return [r for r in ours if r.passed and r.rule_id not in failed_rules] + \
+               [r for r in ours if not r.passed] + unique
+
+    def record(self, call: Call, results: list[Result]) -> None:
+        collector = self.collector
+        for result in results:
+            collector.result(call.api, call.operation_id, result, call)
+        for label, value in self.judge.statuses(call):
+            collector.status(call.api, label, value)
+        for correlation, keys in self.judge.sources(call):
+            collector.source(call.api, correlation, keys)
+
+    # -- callbacks at the sink ----------------------------------------------------------------------
+
+    def deliveries(self, api: str, webhook: str) -> list[dict[str, Any]]:
+        """Callbacks the sink received so far for one webhook (read over HTTP: the sink may be in another process)."""
+        if not self.settings.sink:
+            return []
+        if self._sink_client is None:
+            self._sink_client = httpx.Client(timeout=5.0)
+        try:
+            answer = self._sink_client.get(f"{self.settings.sink}/_sink/deliveries",
+                                           params={"api": api, "webhook": webhook})
+            return answer.json()
+        except (httpx.HTTPError, ValueError):
+            return []
+
+
+def _is_not_set(value: Any) -> bool:
+    return type(value).__name__ == "NotSet"

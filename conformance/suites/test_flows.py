@@ -1,0 +1,12 @@
+"""Stateful flows: a follow-up on a resource already in a final state leaves it there."""
+
+import pytest
+
+from ._flows import final_state_holds
+
+pytestmark = pytest.mark.flows
+
+
+def test_final_state_holds(conformance, api, follow_up):
+    """Run the follow-up scenario (capture, void, ...) twice; the second may be refused but never moves the state."""
+    final_state_holds(conformance, api, follow_up)

@@ -1,0 +1,139 @@
+"""The callback sink: it routes by path or by body, records each delivery as it arrives, and judges
+the provider's callbacks; against the embedded mock every status arrives and every judgement holds,
+and each callback fault of the mock's catalogue is named by the rule it breaks.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from conformance import load_all
+from conformance.checks import CHECKS, view
+from conformance.mock import FAULTS, MockServer
+from conformance.reporting import Recorder
+from conformance.sink import CallbackSink
+from conformance.suites import _flows
+from conformance.suites._runtime import RunSettings, Target
+
+CLIENT_ID, CLIENT_SECRET = "sink-tests", "sink-tests-secret-value"
+SPECS = {spec.name: spec for spec in load_all()}
+WEBHOOK_APIS = [name for name, spec in SPECS.items() if view(spec).webhooks]
+
+GP_RECORD = {"endToEndId": "E2E1", "createDateTime": "2023-07-27T07:41:54.773Z", "paymentStatus": "PENDING",
+             "firmRootId": "53038faa-43f6-42fc-9545-648fd2dab411"}
+PAYOUT = {"id": "0f8fad5b", "payoutReference": "REFUND-1001", "sourcePaymentId": "7c9e6679",
+          "amount": {"value": "5.25", "currency": "GBP"}, "payoutType": "REFUND", "status": "PENDING",
+          "createdAt": "2024-05-01T10:40:00Z"}
+
+
+def test_routes_by_path_or_by_body_and_serves_what_arrived():
+    with CallbackSink(refusals=0) as sink:
+        assert httpx.post(sink.url_for("pay-by-bank", "payouts"), json=PAYOUT).status_code == 200
+        assert httpx.post(sink.url, json={"callbacks": [GP_RECORD]}).status_code == 200
+        assert httpx.post(sink.url, json=dict(PAYOUT, id="other")).status_code == 200
+        served = httpx.get(f"{sink.origin}/_sink/deliveries").json()
+    assert [(d["api"], d["webhook"]) for d in served] == [
+        ("pay-by-bank", "payouts"), ("global-payments", "paymentStatus"), ("pay-by-bank", "payouts")]
+
+
+def test_refuses_the_first_callback_of_each_webhook_on_purpose():
+    with CallbackSink(refusals=2) as sink:
+        answers = [httpx.post(sink.url, json={"callbacks": [GP_RECORD]}).status_code for _ in range(3)]
+        other = httpx.post(sink.url, json={"callbacks": [dict(GP_RECORD, paymentStatus="PENDING_POSTING")]})
+    assert answers == [500, 500, 200]
+    assert other.status_code == 200
+
+
+def test_records_each_delivery_as_it_arrives(tmp_path):
+    recorder = Recorder(tmp_path, command="certify", specs=SPECS.values())
+    with CallbackSink(recorder=recorder, refusals=0) as sink:
+        httpx.post(sink.url, json={"callbacks": [GP_RECORD]})
+        lines = (tmp_path / "callbacks.ndjson").read_text().splitlines()
+        assert len(lines) == 1
+        event = json.loads(lines[0])
+        assert (event["api"], event["webhook"], event["answered"]) == ("global-payments", "paymentStatus", 200)
+
+
+def drive(mock: MockServer, sink: CallbackSink, api: str) -> Target:
+    """Run every scenario of an API that leads to callbacks, as certify does, and tell the sink what was created."""
+    settings = RunSettings(specs=[str(spec.path) for spec in SPECS.values()], apis=[api],
+                           base_urls={name: mock.base_url(name) for name in SPECS}, token_url=mock.token_url,
+                           client_id=CLIENT_ID, client_secret=CLIENT_SECRET, sink=sink.origin, embedded=True)
+    target = Target(settings)
+    try:
+        for scenario in SPECS[api].rules["scenarios"]:
+            if scenario["expect"].get("callbacks"):
+                _flows.scenario(target, api, scenario["id"])
+        for record in target.collector.to_records():
+            if record["kind"] == "source":
+                sink.add_source(record["api"], record["correlation"], record["keys"])
+    finally:
+        target.close()
+    return target
+
+
+def mock_for(sink: CallbackSink, faults=()) -> MockServer:
+    return MockServer(faults=faults, callback_url=sink.url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+
+
+@pytest.mark.parametrize("api", WEBHOOK_APIS)
+def test_every_status_reaches_the_sink_and_every_judgement_holds(api):
+    with CallbackSink(specs=SPECS.values()) as sink, mock_for(sink) as mock:
+        drive(mock, sink, api)
+        sink.finish(timeout=5)
+    known = view(SPECS[api])
+    for entry in SPECS[api].rules["coverage"]:
+        assert set(known.coverage_values(entry)) <= sink.seen[api][known.coverage_label(entry)], entry
+    assert sink.violations == []
+    judged = {result.rule_id for _, _, result, _ in sink.results}
+    assert known.rule("{P}-CALLBACK-RETRY") in judged
+    for machine in SPECS[api].rules["state_machines"]:
+        assert machine["id"] in judged
+        assert machine["first_callback"]["id"] in judged
+    for correlation in SPECS[api].rules["correlations"]:
+        assert correlation["id"] in judged
+    for key in sink._refused:
+        attempts = [status for _, status in sink._attempts[key]]
+        assert attempts == [500, 500, 500, 200], "retried until accepted, then no more"
+
+
+def callback_rules(spec) -> set[str]:
+    """Rules only callbacks can break: retries, first callbacks, transitions seen in callbacks, correlations,
+    the conditional rules of the callbacks' schemas."""
+    known = view(spec)
+    rules = {known.rule("{P}-CALLBACK-RETRY")}
+    for operation_id in known.webhooks.values():
+        rules |= set(known.conditional_rules(known.request_schema(operation_id)))
+    for machine in spec.rules.get("state_machines") or []:
+        if any(seen.get("webhook") for seen in machine["observed_in"]):
+            rules.add(machine["id"])
+        if machine.get("first_callback"):
+            rules.add(machine["first_callback"]["id"])
+    rules |= {entry["id"] for entry in spec.rules.get("correlations") or []}
+    return rules
+
+
+def is_callback_fault(fault) -> bool:
+    """A fault of the catalogue that misbehaves in callbacks (by the rule it breaks, or as it describes itself)."""
+    return fault.api in WEBHOOK_APIS and (
+        fault.rule in callback_rules(SPECS[fault.api]) or "callback" in fault.kind
+        or "callback" in fault.description.lower())
+
+
+CALLBACK_FAULTS = [fault for fault in FAULTS.values() if is_callback_fault(fault)]
+
+
+def test_the_catalogue_has_callback_faults_for_every_api_with_callbacks():
+    assert {fault.api for fault in CALLBACK_FAULTS} == set(WEBHOOK_APIS)
+    assert all(rule.on for rule in CHECKS.values() if "callback" in rule.on)
+
+
+@pytest.mark.parametrize("fault", CALLBACK_FAULTS, ids=[fault.name for fault in CALLBACK_FAULTS])
+def test_each_callback_fault_is_named_by_the_sink(fault):
+    with CallbackSink(specs=SPECS.values()) as sink, mock_for(sink, faults=(fault.name,)) as mock:
+        drive(mock, sink, fault.api)
+        sink.finish(timeout=3, patience=1.0)
+    assert fault.rule in {result.rule_id for result in sink.violations}
