@@ -14,6 +14,7 @@ Markers select suites: one per API (`online_payments`, `pay_by_bank`, ...) and o
 
 from __future__ import annotations
 
+import collections
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -204,6 +205,9 @@ class Controller:
         self.environment = environment
         self.owns_environment = owns_environment
         self.progress = progress
+        self._remaining: collections.Counter[tuple[str | None, str]] = collections.Counter()
+        self._totals: dict[tuple[str | None, str], int] = {}
+        self._started: set[tuple[str | None, str]] = set()
         self.seen: dict[str, dict[str, set[str]]] = {}
         self.unreachable: str | None = None
         self.errors: list[str] = []
@@ -235,9 +239,35 @@ class Controller:
                 for record in value:
                     self._take(record)
         if self.progress is not None and api:
-            suite = report.nodeid.split("::")[0].rsplit("/", 1)[-1].removeprefix("test_").removesuffix(".py")
+            suite = _suite_of(report.nodeid)[1]
             self.progress.advance(api, suite=suite, passed=int(report.passed), failed=int(report.failed),
                                   skipped=int(report.skipped))
+            key = (api, suite)
+            if key in self._remaining:
+                self._remaining[key] -= 1
+                if self._remaining[key] == 0:
+                    self.progress.done(api, suite=suite)
+
+    def _expect(self, nodeids: list[str]) -> None:
+        """How many tests each (api, suite) has, so progress can say a suite is done when it is."""
+        if not self._remaining:
+            self._remaining.update(key for key in map(_suite_of, nodeids) if key[0])
+            self._totals = dict(self._remaining)
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        """A suite starts with its first test (on any worker), with its number of tests."""
+        api, suite = _suite_of(nodeid)
+        if self.progress is None or not api or (api, suite) in self._started:
+            return
+        self._started.add((api, suite))
+        self.progress.start(api, total=self._totals.get((api, suite)), suite=suite)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._expect([item.nodeid for item in session.items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self._expect(list(ids))
 
     def _take(self, record: dict[str, Any]) -> None:
         from .reporting import Exchange, Failure
@@ -342,3 +372,11 @@ class _TerminalStream:
 
     def isatty(self) -> bool:
         return False
+
+
+def _suite_of(nodeid: str) -> tuple[str | None, str]:
+    """(api, suite) of a suite test: suites parametrize by "api:...", the module names the suite."""
+    module, _, rest = nodeid.partition("::")
+    suite = module.rsplit("/", 1)[-1].removeprefix("test_").removesuffix(".py")
+    parameters = rest.partition("[")[2]
+    return (parameters.split(":", 1)[0] or None if parameters else None), suite

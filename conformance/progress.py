@@ -83,7 +83,7 @@ class Progress:
         if self.interactive:
             task.rich_id = self._bars().add_task(self.redactor.text(name), total=total, passed=0, failed=0)
         elif not self.quiet:
-            size = f" ({total} checks)" if total is not None else ""
+            size = f" ({total} check{'s' if total != 1 else ''})" if total is not None else ""
             self._line(f"{name}: started{size}")
 
     def advance(self, api: str, suite: str | None = None, passed: int = 0, failed: int = 0, skipped: int = 0) -> None:

@@ -48,6 +48,9 @@ def headline(document: dict[str, Any]) -> str:
     summary = document["summary"]
     failures, rules = summary["failures"], summary["rules_failed"]
     detail = f"{failures} failure{'s' if failures != 1 else ''} in {rules} rule{'s' if rules != 1 else ''}"
+    if not failures:
+        passed = summary["rules_passed"]
+        detail = f"{passed} rule{'s' if passed != 1 else ''} passed"
     if not document["complete"]:
         detail = f"{document['incomplete_reason']}; {detail} so far"
     return f"conformance {document['command']}: {document['verdict'].upper()} ({detail})"

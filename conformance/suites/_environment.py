@@ -170,11 +170,14 @@ class Environment:
         return base.rstrip("/") + path
 
     def _start_mock(self, client_id: str, client_secret: str) -> None:
-        from ..mock import MockServer
+        from ..mock import MockServer, RetryPolicy
 
+        # Back-off gaps of 0.2, 0.4, 0.8 s: long enough that a loaded machine's scheduling jitter (the
+        # suites, the mock and the sink share one process) cannot make growing gaps look constant.
+        retry = RetryPolicy(base=0.2, factor=2.0, cap=2.0, attempts=6, timeout=2.0)
         self.mock = MockServer(host="127.0.0.1", port=0, faults=tuple(self.options.faults), client_id=client_id,
                                client_secret=client_secret, scopes=(DEFAULT_SCOPE, WRONG_SCOPE),
-                               token_ttl=EMBEDDED_TOKEN_TTL)
+                               token_ttl=EMBEDDED_TOKEN_TTL, retry=retry)
         self.mock.start()
 
     def _start_sink(self, host: str, port: int) -> None:

@@ -24,9 +24,15 @@ def report(tmp_path):
 
 
 def test_embedded_mock_conforms_with_every_status_covered(tmp_path, capsys):
-    code = certify(tmp_path, "--seed", "7")
+    code = main(["certify", "--report-dir", str(tmp_path / "reports"), "--seed", "7"])
     out, err = capsys.readouterr()
     assert code == 0, out + err
+    # Progress (plain lines off a terminal): each suite says it is done as it ends, not all at the close.
+    lines = (out + err).splitlines()
+    started = [i for i, line in enumerate(lines) if line.endswith(")") and ": started (" in line]
+    done = [i for i, line in enumerate(lines) if ": done, " in line]
+    assert started and len(done) == len(started)
+    assert done[0] < started[-1]
     document = report(tmp_path)
     assert document["verdict"] == "conforms" and document["complete"]
     assert {api["name"] for api in document["apis"]} == {"oauth", "online-payments", "global-payments", "pay-by-bank"}
