@@ -33,6 +33,8 @@ import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
+from .formats import luhn_valid
+
 REDACTED = "[REDACTED]"
 
 MIN_SECRET_LENGTH = 4
@@ -76,19 +78,6 @@ _CARD_VALUE = re.compile(
 )
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://)[^/\s@:'\"]+:[^/\s@'\"]*@")
 _CURL_USER = re.compile(r"(\s(?:-u|--user)\s+)('[^']*'|\"[^\"]*\"|\S+)")
-
-
-def luhn_valid(digits: str) -> bool:
-    """True when a string of digits passes the Luhn check card numbers carry."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if position % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
 
 
 def mask_pan(pan: str) -> str:
