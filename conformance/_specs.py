@@ -28,8 +28,7 @@ from .formats import format_checker
 
 Direction = Literal["request", "response"]
 
-SPEC_NAMES = ("oauth", "online-payments", "global-payments", "pay-by-bank")
-"""The bundled specs, in the order a run takes them."""
+TOKEN_ENDPOINT_ROLE = "token-endpoint"
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -266,9 +265,9 @@ def _load(path: Path, stamp: object) -> Spec:
     return Spec(name=name, path=path, document=document, rules=rules, sha256=digest)
 
 
-def load_all(names: tuple[str, ...] = SPEC_NAMES) -> list[Spec]:
+def load_all(names: tuple[str, ...] | None = None) -> list[Spec]:
     """Every bundled spec (or the named ones), loaded and validated."""
-    return [load_spec(name) for name in names]
+    return [load_spec(name) for name in names or SPEC_NAMES]
 
 
 def iter_spec_files(directory: Path | None = None) -> Iterator[Path]:
@@ -277,3 +276,35 @@ def iter_spec_files(directory: Path | None = None) -> Iterator[Path]:
     for path in sorted(directory.glob("*.yaml")):
         if not path.name.endswith(".rules.yaml") and path.name != "rules.schema.yaml":
             yield path
+
+
+def _role(spec_path: Path) -> str:
+    """A spec's role from its rules table, read cheaply (no validation: load_spec does that)."""
+    try:
+        rules = yaml.load(spec_path.with_name(f"{_name_of(spec_path)}.rules.yaml").read_text(), _FAST_LOADER)
+    except (OSError, yaml.YAMLError):
+        return "api"
+    return rules.get("role", "api") if isinstance(rules, dict) else "api"
+
+
+def _bundled_names() -> tuple[str, ...]:
+    """Every spec file in specs/: the token endpoint first (others need its tokens), then by name.
+
+    Derived from the folder, so that adding an API is adding a spec and its rules table, not code.
+    """
+    paths = list(iter_spec_files())
+    return tuple(_name_of(p) for p in sorted(paths, key=lambda p: (_role(p) != TOKEN_ENDPOINT_ROLE, p.name)))
+
+
+def token_spec_name(names: tuple[str, ...] | None = None) -> str | None:
+    """The bundled spec whose rules table says it is the token endpoint."""
+    for name in names or SPEC_NAMES:
+        if _role(specs_dir() / f"{name}.yaml") == TOKEN_ENDPOINT_ROLE:
+            return name
+    return None
+
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+SPEC_NAMES: tuple[str, ...] = _bundled_names()
+"""The bundled specs, in the order a run takes them (the token endpoint first)."""

@@ -38,9 +38,27 @@ def spec_copy(tmp_path: Path) -> Path:
 def test_bundled_specs_check_cleanly():
     result = run_cli("specs")
     assert result.returncode == 0, result.stderr
+    # Every spec file in specs/, the token endpoint (role in its rules table) first, then by name.
     assert [line.split()[1] for line in result.stdout.splitlines()] == [
-        "oauth", "online-payments", "global-payments", "pay-by-bank"
+        "oauth", "global-payments", "online-payments", "pay-by-bank"
     ]
+
+
+def test_bundled_specs_are_found_from_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A fourth API is a spec and its rules table in the folder, no code: the list is derived."""
+    for path in specs_dir().glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    for name in ("pay-by-bank.yaml", "pay-by-bank.rules.yaml"):
+        shutil.copy(specs_dir() / name, tmp_path / name.replace("pay-by-bank", "another-bank"))
+    rules = tmp_path / "another-bank.rules.yaml"
+    rules.write_text(rules.read_text().replace("api: pay-by-bank", "api: another-bank"))
+    monkeypatch.setenv("CONFORMANCE_SPECS_DIR", str(tmp_path))
+    from conformance._specs import _bundled_names, token_spec_name
+
+    names = _bundled_names()
+    assert names[0] == "oauth" and "another-bank" in names
+    assert token_spec_name(names) == "oauth"
+    assert load_spec("another-bank").prefix == "PBB"
 
 
 def test_a_user_copy_loads_by_path(spec_copy: Path):

@@ -18,13 +18,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from .._errors import TargetUnreachable, UsageError
-from .._specs import SPEC_NAMES, Spec, load_spec
+from .._specs import SPEC_NAMES, Spec, load_spec, token_spec_name
 from ..auth import DEFAULT_SCOPE, OAuthClient, credentials_from_environment
 from ..checks import catalogue, view
 from ._profiles import profile as profile_named
 from ._runtime import RunSettings
 
-TOKEN_SPEC = "oauth"
+TOKEN_SPEC = token_spec_name()
+"""The spec whose rules table has role token-endpoint (specs/oauth.yaml as bundled)."""
 """The spec whose first operation is the token endpoint (its path gives the token URL under --origin)."""
 WRONG_SCOPE = "conformance:no-payments"
 """The scope a wrong-scope token is asked for (the embedded mock issues it; if a sandbox refuses, it is skipped)."""
