@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +22,7 @@ EPILOG = """exit codes:
   1  nonconformance found
   2  usage, configuration or spec error
   3  target unreachable, timed out, or TLS failure
+  130 interrupted (Ctrl-C); 141 the output pipe was closed (e.g. | head)
 """
 
 
@@ -79,6 +81,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+EXIT_BROKEN_PIPE = 141
+"""The reader of our output went away (`conformance certify | head`): the shell's code for SIGPIPE."""
+
+
 def entry_point() -> None:
     """The console script."""
-    raise SystemExit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Nobody reads any more: say nothing further (not even at interpreter exit) and stop.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
+    raise SystemExit(code)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -114,11 +113,8 @@ def _list(strategies: Any, args: argparse.Namespace) -> int:
 
 
 def _print(lines: Iterable[str]) -> int:
-    """Print lines; a reader that stops early (`| head`) ends the output quietly."""
-    try:
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    """Print lines as they come (a reader that stops early is handled by the CLI's entry point)."""
+    for line in lines:
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
     return 0
