@@ -121,6 +121,9 @@ class Environment:
             if api not in names:
                 raise UsageError(f"--base-url names an unknown API {api!r} (choose from {', '.join(names)})")
         self.apis = list(dict.fromkeys(options.apis)) or names
+        for flag, url in (("--origin", options.origin), ("--token-url", options.token_url)):
+            if url is not None and not url.startswith(("http://", "https://")):
+                raise UsageError(f"{flag} takes an http or https URL, not {url!r}")
         embedded = options.origin is None and not options.base_urls
         if options.faults and not embedded:
             raise UsageError("--fault switches on a fault of the embedded mock; it cannot be used with --origin")

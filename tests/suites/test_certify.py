@@ -150,6 +150,10 @@ def test_usage_errors(tmp_path, capsys, credentials):
     assert "API=URL" in one_line(capsys.readouterr().err)
     assert certify(tmp_path, "--origin", "http://127.0.0.1:9", "--fault", "op-server-error") == 2
     one_line(capsys.readouterr().err)
+    assert certify(tmp_path, "--origin", "api-mock.example.com") == 2
+    assert "--origin takes an http or https URL" in one_line(capsys.readouterr().err)
+    assert certify(tmp_path, "--token-url", "ftp://id.example.com/token") == 2
+    assert "--token-url takes an http or https URL" in one_line(capsys.readouterr().err)
 
 
 def test_credentials_come_from_the_environment_only(tmp_path, capsys, monkeypatch):
