@@ -97,10 +97,6 @@ class OAuthClient:
     def current(self) -> Token | None:
         return self._cached
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self._cached = None
-
     def close(self) -> None:
         if self._http is not None:
             self._http.close()

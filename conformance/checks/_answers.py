@@ -13,7 +13,7 @@ from typing import Any
 from ..formats import luhn_valid
 from ._knowledge import SchemaFinding
 from ._model import NOT_JSON, Call, Delivery, Result, check, ok, violation
-from ._pointers import MISSING, evaluate, evaluate_one, leaves, resolve_all, split_pointer
+from ._pointers import MISSING, evaluate_one, leaves, resolve_all, split_pointer
 from ._state import ApiState
 
 Item = Call | Delivery
@@ -382,5 +382,3 @@ def time_order(item: Item, state: ApiState) -> Iterator[Result]:
                 yield ok(entry["id"])
 
 
-def expression_values(expression: str, call: Call) -> list[Any]:
-    return evaluate(expression, request=call.request, response=call.response_body)

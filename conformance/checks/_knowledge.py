@@ -145,12 +145,6 @@ class SpecView:
         self._cache[key] = result
         return result
 
-    def webhook_operation(self, webhook: str) -> str | None:
-        for operation_id, operation in self.spec.operations.items():
-            if operation.webhook == webhook:
-                return operation_id
-        return None
-
     @cached_property
     def webhooks(self) -> dict[str, str]:
         """Webhook name -> its operationId."""

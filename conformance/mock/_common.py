@@ -39,14 +39,6 @@ def get_at(document: Any, parts: tuple[str, ...]) -> Any:
     return node
 
 
-def set_at(document: dict[str, Any], parts: tuple[str, ...], value: Any) -> None:
-    """Set the value at a pointer, creating objects on the way."""
-    node = document
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
-
-
 def same_json(left: Any, right: Any) -> bool:
     """JSON equality that keeps true apart from 1 and 1 apart from "1"."""
     if isinstance(left, bool) or isinstance(right, bool):
