@@ -165,6 +165,17 @@ class Recorder:
 
     # -- results as data, for pytest-xdist ---------------------------------------------------------
 
+    def _run_facts(self) -> dict[str, Any]:
+        """What the run was (not what it found): carried by partial results and by the final record alike."""
+        return {
+            "command": self.command,
+            "target": self.target,
+            "specs": self.specs,
+            "profile": self.profile,
+            "seed": self.seed,
+            "started_at": self.started_at,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """Everything recorded, as plain JSON-able data (already redacted; no secrets carried)."""
         with self._lock:
@@ -172,15 +183,7 @@ class Recorder:
                 json.dumps(
                     {
                         "kind": _PARTIAL_KIND,
-                        "meta": {
-                            "report_dir": str(self.report_dir),
-                            "command": self.command,
-                            "target": self.target,
-                            "specs": self.specs,
-                            "profile": self.profile,
-                            "seed": self.seed,
-                            "started_at": self.started_at,
-                        },
+                        "meta": {"report_dir": str(self.report_dir), **self._run_facts()},
                         "apis": self._apis,
                         "failures": self._failures,
                         "callbacks": self._callbacks,
@@ -276,12 +279,7 @@ class Recorder:
             document = {
                 "format_version": FORMAT_VERSION,
                 "tool": {"name": "payments-conformance", "version": __version__},
-                "command": self.command,
-                "target": self.target,
-                "specs": self.specs,
-                "profile": self.profile,
-                "seed": self.seed,
-                "started_at": self.started_at,
+                **self._run_facts(),
                 "finished_at": _now(),
                 "duration_seconds": round(time.monotonic() - self._clock, 3),
                 "complete": complete,
