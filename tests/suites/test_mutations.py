@@ -8,7 +8,6 @@ a transparent proxy the run conforms; with each mutation it names the rule the m
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -84,16 +83,11 @@ class _Forward(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _forward
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture
-def proxy():
+def proxy(free_port):
     """A fresh mock behind a fresh proxy for each run, so that no callback of one run reaches the next."""
-    port = _free_port()
+    port = free_port
     scopes = ("jpm:payments:sandbox", WRONG_SCOPE)
     with MockServer(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, scopes=scopes) as mock:
         server = Proxy(mock.origin, f"http://127.0.0.1:{port}/callbacks")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -13,14 +12,8 @@ from conformance.mock import MockServer
 from conformance.suites._environment import WRONG_SCOPE
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_suites_run_under_plain_pytest_with_xdist_workers(tmp_path):
-    port = _free_port()
+def test_suites_run_under_plain_pytest_with_xdist_workers(tmp_path, free_port):
+    port = free_port
     secret = "plain-pytest-secret-value"
     with MockServer(client_id="plain-pytest", client_secret=secret, scopes=("jpm:payments:sandbox", WRONG_SCOPE),
                     callback_url=f"http://127.0.0.1:{port}/callbacks") as mock:
