@@ -20,8 +20,8 @@ import json
 import os
 import platform
 import re
+import select
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -65,26 +65,23 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_mock(port: int) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "conformance", "mock", "--port", str(port)]
+def start_mock() -> tuple[subprocess.Popen[str], str]:
+    """The mock on a port it picks itself (no race for a port found free), and the origin its banner names."""
+    command = [sys.executable, "-m", "conformance", "mock", "--port", "0"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the mock did not start: {process.stdout.read() if process.stdout else ''}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/_mock", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    seen: list[str] = []
+    while time.monotonic() < deadline and process.poll() is None:
+        ready, _, _ = select.select([process.stdout], [], [], 0.2)
+        if not ready:
+            continue
+        line = process.stdout.readline()
+        seen.append(line)
+        if "serving " in line:
+            return process, line.split("serving ", 1)[1].split()[0]
     process.terminate()
-    raise SystemExit("the mock did not answer within 30 s")
+    raise SystemExit(f"the mock did not start within 30 s: {''.join(seen)}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -132,9 +129,7 @@ def main() -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
 
-    port = free_port()
-    mock = start_mock(port)
-    origin = f"http://127.0.0.1:{port}"
+    mock, origin = start_mock()
     results: dict[str, dict[str, object]] = {}
     commands: dict[str, list[str]] = {}
     try:

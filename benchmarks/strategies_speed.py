@@ -5,15 +5,21 @@
 
 Each strategy is built and warmed up first (building a strategy loads its Schemathesis document
 once per process); then `strategies.sample` draws N examples with a fixed seed, the way the
-callback sender and the suites draw them (Hypothesis' engine, generation phase). The best of
---repeat runs is reported, as a markdown table for docs/benchmarks.md. Bounded: it draws
-N x repeat examples per target and stops.
+callback sender and the suites draw them (Hypothesis' engine, generation phase; every example
+distinct). The best of --repeat runs is reported, as a markdown table for docs/benchmarks.md.
+
+A second column draws from the same strategy with no engine at all: one fresh ConjectureData per
+example from a seeded Random, the least any caller of Hypothesis can pay per draw. It reaches into
+Hypothesis internals, so it is a measurement only (shown as n/a if those internals move); it tells
+how much of the cost is the strategy Schemathesis builds and how much is the engine around it.
+Bounded: it draws N x repeat examples per target per column and stops.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import random
 import sys
 import time
 from pathlib import Path
@@ -45,6 +51,30 @@ def _rate(strategy: object, n: int, seed: int) -> tuple[float, float]:
     return len(drawn) / elapsed, 1000 * used / len(drawn)
 
 
+def _bare_rate(strategy: object, n: int, seed: int) -> float | None:
+    """Examples per second drawn straight from ConjectureData, without Hypothesis' engine (None if unavailable)."""
+    try:
+        from hypothesis.control import BuildContext
+        from hypothesis.errors import StopTest
+        from hypothesis.internal.conjecture.data import ConjectureData
+    except ImportError:
+        return None
+    source, drawn = random.Random(seed), 0
+    started = time.perf_counter()
+    try:
+        for _ in range(n):
+            data = ConjectureData(random=source, prefix=(), max_choices=10_000)
+            try:
+                with BuildContext(data, wrapped_test=None):
+                    data.draw(strategy)
+                drawn += 1
+            except StopTest:  # a filter gave up on this draw
+                continue
+    except TypeError:  # the internals' signatures moved
+        return None
+    return drawn / (time.perf_counter() - started)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="callback bodies per run (requests: half)")
@@ -54,13 +84,15 @@ def main() -> int:
     print(f"python {platform.python_version()}, {platform.machine()}, "
           f"hypothesis {__import__('hypothesis').__version__}, schemathesis {__import__('schemathesis').__version__}")
     print()
-    print("| kind | api | target | examples/s | CPU ms per example |")
-    print("| --- | --- | --- | ---: | ---: |")
+    print("| kind | api | target | examples/s | CPU ms per example | without the engine, examples/s |")
+    print("| --- | --- | --- | ---: | ---: | ---: |")
     for kind, api, name, strategy in _targets():
         count = args.n if kind == "callback" else max(1, args.n // 2)
         strategies.sample(strategy, 20, seed=0)  # build and warm up
         rate, cpu = max(_rate(strategy, count, seed) for seed in range(1, args.repeat + 1))
-        print(f"| {kind} | {api} | `{name}` | {rate:,.0f} | {cpu:.2f} |", flush=True)
+        bare = [_bare_rate(strategy, count, seed) for seed in range(1, args.repeat + 1)]
+        bare_shown = "n/a" if None in bare else f"{max(bare):,.0f}"  # type: ignore[type-var]
+        print(f"| {kind} | {api} | `{name}` | {rate:,.0f} | {cpu:.2f} | {bare_shown} |", flush=True)
     return 0
 
 

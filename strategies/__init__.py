@@ -9,7 +9,7 @@ The public API in a minute::
     strategies.invalid("pay-by-bank", "createPayment", "pattern:/market")  # (example, Rule)
     strategies.invalid("pay-by-bank", "payments")             # any rule of the payments callback
     strategies.targets("pay-by-bank")                         # what can be generated, with rule names
-    strategies.sample(strategy, n=10, seed=1)                 # examples outside a test, seeded
+    strategies.sample(strategy, n=10, seed=1)                 # distinct examples outside a test, seeded
     strategies.violations("pay-by-bank", "payments", body)    # rules an example breaks (spec's judge)
     strategies.formats.currency()                             # domain formats, usable on their own
     strategies.register_formats()                             # ...and registered with Schemathesis

@@ -1,11 +1,16 @@
-"""Drawing examples outside a test: the same seed gives the same examples.
+"""Drawing examples outside a test: the same seed gives the same examples, distinct where they can be.
 
 Hypothesis' own engine does the drawing (a @given run with a fixed seed, the generation phase
 only, no example database), so every filter and map of a strategy applies exactly as in a test.
+The engine mutates earlier examples on purpose, which repeats some outright (about one in ten
+Global Payments callbacks); a caller asking for n examples wants n different ones, so repeats are
+set aside and used only when the strategy has fewer than n distinct values.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -15,18 +20,27 @@ from hypothesis.strategies import SearchStrategy
 T = TypeVar("T")
 
 MAX_ROUNDS = 8
-"""A strategy with few distinct values can end a run early; this many reseeded runs top it up."""
+"""Reseeded runs that top up a sample: repeats and a strategy with few distinct values end a run short."""
+
+TOP_UP_MARGIN = 8
+"""Examples a top-up run draws beyond what is missing: each run starts with the strategy's simplest
+value, which an earlier run has already drawn, so a run asked for exactly one missing example makes none."""
 
 
 def sample(strategy: SearchStrategy[T], n: int = 10, seed: int = 0) -> list[T]:
-    """`n` examples of a strategy, the same ones for the same seed. Not for use inside a Hypothesis test."""
-    found: list[Any] = []
+    """`n` examples of a strategy, the same ones for the same seed. Not for use inside a Hypothesis test.
+
+    The examples are distinct (compared as JSON with sorted keys, else by `repr`) unless the
+    strategy has fewer than `n` distinct values; then repeats fill the list up to `n`.
+    """
+    distinct: dict[str, Any] = {}
+    repeats: list[Any] = []
     for round_ in range(MAX_ROUNDS):
-        if len(found) >= n:
+        if len(distinct) >= n:
             break
 
         @settings(
-            max_examples=n - len(found),
+            max_examples=n - len(distinct) + (TOP_UP_MARGIN if round_ else 0),
             database=None,
             deadline=None,
             phases=[Phase.generate],
@@ -36,7 +50,25 @@ def sample(strategy: SearchStrategy[T], n: int = 10, seed: int = 0) -> list[T]:
         @fixed_seed(seed * MAX_ROUNDS + round_)
         @given(strategy)
         def collect(value: Any) -> None:
-            found.append(value)
+            key = _identity(value)
+            if key in distinct:
+                repeats.append(value)
+            else:
+                distinct[key] = value
 
         collect()
-    return found[:n]
+    return (list(distinct.values()) + repeats)[:n]
+
+
+def _identity(value: Any) -> str:
+    """What makes two examples the same: their JSON with keys sorted (key order is no difference on the wire)."""
+    try:
+        return json.dumps(value, sort_keys=True, default=_compared_fields)
+    except (TypeError, ValueError):  # keys of mixed types, a circular value
+        return repr(value)
+
+
+def _compared_fields(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value) if field.compare}
+    return repr(value)
