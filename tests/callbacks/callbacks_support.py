@@ -66,3 +66,13 @@ class Certificates:
     server: Path
     client: Path
     other_ca: Path
+
+
+def one_line_error(run: Any, code: int, *fragments: str) -> None:
+    """The run ended with exit `code` and one `conformance: error:` line naming every fragment, no traceback."""
+    assert run.code == code, run.out + run.err
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("conformance: error: "), run.err
+    assert "Traceback" not in run.err + run.out
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]

@@ -7,15 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-
-
-def _one_line_error(run, code, *fragments):
-    assert run.code == code, run.out + run.err
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("conformance: error: "), run.err
-    assert "Traceback" not in run.err + run.out
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+from callbacks_support import one_line_error
 
 
 @contextmanager
@@ -35,19 +27,19 @@ def _closed_port() -> int:
 
 def test_unreachable_receiver(run_callbacks):
     run = run_callbacks("--api", "global-payments", "--target", f"http://127.0.0.1:{_closed_port()}/callbacks")
-    _one_line_error(run, 3, "cannot reach receiver")
+    one_line_error(run, 3, "cannot reach receiver")
 
 
 def test_unknown_host(run_callbacks):
     """DNS failure (or, on a resolver that stalls, a timeout): either way, one line and exit 3."""
     run = run_callbacks("--api", "global-payments", "--target", "http://receiver.invalid/callbacks", "--deadline", "2")
-    _one_line_error(run, 3, "receiver.invalid")
+    one_line_error(run, 3, "receiver.invalid")
 
 
 def test_hanging_receiver(run_callbacks):
     with hanging_server() as port:
         run = run_callbacks("--api", "pay-by-bank", "--target", f"http://127.0.0.1:{port}/cb", "--deadline", "0.5")
-    _one_line_error(run, 3, "did not answer within 0.5 s")
+    one_line_error(run, 3, "did not answer within 0.5 s")
 
 
 def test_receiver_that_does_not_speak_http(run_callbacks):
@@ -71,7 +63,7 @@ def test_receiver_that_does_not_speak_http(run_callbacks):
     finally:
         sock.close()
         thread.join(timeout=5)
-    _one_line_error(run, 3, "not answering HTTP")
+    one_line_error(run, 3, "not answering HTTP")
 
 
 @pytest.mark.parametrize(
@@ -91,7 +83,7 @@ def test_receiver_that_does_not_speak_http(run_callbacks):
 )
 def test_usage_errors(args, fragments, run_callbacks):
     run = run_callbacks(*args)
-    _one_line_error(run, 2, *fragments)
+    one_line_error(run, 2, *fragments)
 
 
 def test_argparse_errors_exit_2(run_callbacks):

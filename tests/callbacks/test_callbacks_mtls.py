@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from callbacks_support import serve
+from callbacks_support import one_line_error, serve
 
 from examples.receiver import CallbackReceiver
 
@@ -67,32 +67,23 @@ def test_receiver_without_tls_client_auth_is_flagged(certificates, run_callbacks
     assert run.failed_rules() == {"GP-RECEIVER-MTLS"}
 
 
-def _one_line_error(run, code, *fragments):
-    assert run.code == code, run.out + run.err
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("conformance: error: "), run.err
-    assert "Traceback" not in run.err + run.out
-    for fragment in fragments:
-        assert fragment in lines[0]
-
-
 def test_untrusted_receiver_certificate_is_a_tls_failure(certificates, run_callbacks):
     with serve(CallbackReceiver(API).app(), cert=str(certificates.server)) as origin:
         run = run_callbacks("--api", API, "--target", f"{origin}/callbacks", "--ca", str(certificates.other_ca))
-    _one_line_error(run, 3, "TLS handshake", "certificate verify failed")
+    one_line_error(run, 3, "TLS handshake", "certificate verify failed")
 
 
 def test_system_store_does_not_trust_a_private_ca(certificates, run_callbacks):
     with serve(CallbackReceiver(API).app(), cert=str(certificates.server)) as origin:
         run = run_callbacks("--api", API, "--target", f"{origin}/callbacks")
-    _one_line_error(run, 3, "TLS handshake")
+    one_line_error(run, 3, "TLS handshake")
 
 
 def test_missing_client_certificate_is_a_tls_failure(certificates, run_callbacks):
     """A receiver requiring mutual TLS, a sender configured without it: refused at first contact."""
     with serve(CallbackReceiver(API).app(), **_tls(certificates)) as origin:
         run = run_callbacks("--api", API, "--target", f"{origin}/callbacks", "--ca", str(certificates.ca))
-    _one_line_error(run, 3, "closed the TLS connection", "--client-cert")
+    one_line_error(run, 3, "closed the TLS connection", "--client-cert")
 
 
 @pytest.mark.parametrize(
@@ -104,11 +95,11 @@ def test_missing_client_certificate_is_a_tls_failure(certificates, run_callbacks
 )
 def test_missing_tls_files_are_usage_errors(options, message, run_callbacks):
     run = run_callbacks("--api", API, "--target", "https://127.0.0.1:9/callbacks", *options)
-    _one_line_error(run, 2, message)
+    one_line_error(run, 2, message)
 
 
 def test_a_file_that_is_not_a_certificate_is_a_usage_error(tmp_path, run_callbacks):
     bogus = tmp_path / "client.pem"
     bogus.write_text("not a certificate\n")
     run = run_callbacks("--api", API, "--target", "https://127.0.0.1:9/callbacks", "--client-cert", str(bogus))
-    _one_line_error(run, 2, "not a PEM certificate")
+    one_line_error(run, 2, "not a PEM certificate")
