@@ -2,7 +2,7 @@
 
 Hypothesis' own engine does the drawing (a @given run with a fixed seed, the generation phase
 only, no example database), so every filter and map of a strategy applies exactly as in a test.
-The engine mutates earlier examples on purpose, which repeats some outright (about one in ten
+The engine mutates earlier examples on purpose, which repeats some outright (about one in eight
 Global Payments callbacks); a caller asking for n examples wants n different ones, so repeats are
 set aside and used only when the strategy has fewer than n distinct values.
 """

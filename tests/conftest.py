@@ -35,6 +35,6 @@ def reserve_port(host: str = "127.0.0.1") -> int:
 
 
 @pytest.fixture
-def free_port() -> int:
-    """A reserved port (see reserve_port)."""
+def reserved_port() -> int:
+    """A port on 127.0.0.1 for a server the test starts later by number (see reserve_port)."""
     return reserve_port()

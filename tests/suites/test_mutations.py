@@ -83,11 +83,10 @@ class _Forward(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _forward
 
 
-
 @pytest.fixture
-def proxy(free_port):
+def proxy(reserved_port):
     """A fresh mock behind a fresh proxy for each run, so that no callback of one run reaches the next."""
-    port = free_port
+    port = reserved_port
     scopes = ("jpm:payments:sandbox", WRONG_SCOPE)
     with MockServer(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, scopes=scopes) as mock:
         server = Proxy(mock.origin, f"http://127.0.0.1:{port}/callbacks")

@@ -12,8 +12,8 @@ from conformance.mock import MockServer
 from conformance.suites._environment import WRONG_SCOPE
 
 
-def test_suites_run_under_plain_pytest_with_xdist_workers(tmp_path, free_port):
-    port = free_port
+def test_suites_run_under_plain_pytest_with_xdist_workers(tmp_path, reserved_port):
+    port = reserved_port
     secret = "plain-pytest-secret-value"
     with MockServer(client_id="plain-pytest", client_secret=secret, scopes=("jpm:payments:sandbox", WRONG_SCOPE),
                     callback_url=f"http://127.0.0.1:{port}/callbacks") as mock:
