@@ -14,7 +14,7 @@ from ._errors import (
     TargetUnreachable,
     UsageError,
 )
-from ._specs import SPEC_NAMES, Operation, Spec, load_all, load_spec, specs_dir
+from ._specs import SPEC_NAMES, Finding, Operation, Rules, Spec, load_all, load_spec, specs_dir
 
 __version__ = "0.1.0"
 
@@ -25,7 +25,9 @@ __all__ = [
     "EXIT_USAGE",
     "SPEC_NAMES",
     "ConformanceError",
+    "Finding",
     "Operation",
+    "Rules",
     "Spec",
     "SpecError",
     "TargetUnreachable",

@@ -331,7 +331,7 @@ class Controller:
         environment = self.environment
         judge = Judge(environment.specs)
         for spec in environment.specs:
-            if spec.name not in environment.apis or not spec.rules.get("coverage"):
+            if spec.name not in environment.apis or not spec.rules.coverage:
                 continue
             if environment.sink is None:
                 self.recorder.skipped(spec.name, f"{spec.prefix}-STATUS-COVERAGE", None,

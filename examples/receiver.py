@@ -82,27 +82,20 @@ def _field(record: dict[str, Any], pointer: str | None) -> Any:
 def load_webhooks(api: str) -> dict[str, Webhook]:
     """The API's callbacks from its spec (schemas) and rules table (record, identity and status fields)."""
     spec = load_spec(api)
-    machines = {
-        seen["webhook"]: (machine, seen["records"])
-        for machine in spec.rules.get("state_machines") or []
-        for seen in machine["observed_in"]
-        if "webhook" in seen
-    }
     webhooks = {}
     for operation in spec.operations.values():
         if not operation.webhook:
             continue
-        content = spec.resolve(f"{operation.pointer}/requestBody")["content"]
-        media = next(iter(content)).replace("/", "~1")
-        validator = spec.validator(f"{operation.pointer}/requestBody/content/{media}/schema", "response")
-        machine, records = machines.get(operation.webhook, ({}, ""))
+        validator = spec.validator(spec.request_schema(operation.operation_id), "response")
+        machines = spec.rules.machines_for(webhook=operation.webhook)
+        machine, records = machines[0] if machines else (None, "")
         webhooks[operation.webhook] = Webhook(
             name=operation.webhook,
             validator=validator,
             records=records,
-            identity=machine.get("identity"),
-            status=machine.get("field"),
-            transitions=machine.get("transitions", {}),
+            identity=machine.identity if machine else None,
+            status=machine.field if machine else None,
+            transitions=dict(machine.transitions) if machine else {},
         )
     return webhooks
 

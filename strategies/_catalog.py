@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
+from conformance import pointers
 from conformance._errors import UsageError
 from conformance._specs import SPEC_NAMES, Spec, load_spec
 
-from . import _pointers
 from ._schema import Direction, Node, hidden_properties, merged, raw, walk
 
 Kind = Literal["operation", "callback"]
@@ -125,7 +125,7 @@ class RuleDef:
 def rule_name(keyword: str, place: str, parameter: Parameter | None = None) -> str:
     if parameter is not None:
         return f"{keyword}:{parameter.location}.{parameter.name}"
-    return f"{keyword}:{_pointers.display(place)}"
+    return f"{keyword}:{pointers.display(place)}"
 
 
 def _branch_shape(branch: Any) -> str | None:
@@ -205,7 +205,7 @@ class TargetModel:
             for name in schema.get("required") or []:
                 if name in hidden:
                     continue
-                place = _pointers.child(node.place, name)
+                place = pointers.child(node.place, name)
                 add(RuleDef(rule_name("required", place), "required", "body", place, f"{node.pointer}/required", name))
             for keyword in VALUE_KEYWORDS:
                 if keyword in schema:
@@ -237,17 +237,16 @@ class TargetModel:
     @cached_property
     def idempotency_keys(self) -> list[str]:
         """Runtime expressions of the values that must be unique per request ($request.header.X, body#/p)."""
-        entries = self.spec.rules.get("idempotency") or []
-        return [entry["key"] for entry in entries if self.operation_id in entry.get("operations", ())]
+        return [entry.key for entry in self.spec.rules.idempotency if self.operation_id in entry.operations]
 
     @cached_property
     def scenario_values(self) -> dict[str, list[Any]]:
         """Body pointer -> literal values the scenarios of this operation use as triggers (`when`)."""
         found: dict[str, list[Any]] = {}
-        for scenario in self.spec.rules.get("scenarios") or []:
-            if scenario.get("operation") != self.operation_id:
+        for scenario in self.spec.rules.scenarios:
+            if scenario.operation != self.operation_id:
                 continue
-            for pointer, value in (scenario.get("when") or {}).items():
+            for pointer, value in scenario.when.items():
                 if isinstance(value, str) and value.startswith("$"):
                     continue  # $today and $response.body# stand for values of the run, not fixed triggers
                 values = found.setdefault(pointer, [])
@@ -261,10 +260,10 @@ class TargetModel:
         found = []
         key = "webhook" if self.kind == "callback" else "operation"
         own = self.name if self.kind == "callback" else self.operation_id
-        for entry in self.spec.rules.get("time_order") or []:
-            for observation in entry.get("observed_in") or []:
-                if observation.get(key) == own:
-                    found.append((observation.get("records", ""), entry["earlier"], entry["later"]))
+        for entry in self.spec.rules.time_order:
+            for observation in entry.observed_in:
+                if getattr(observation, key) == own:
+                    found.append((observation.records, entry.earlier, entry.later))
         return found
 
     @cached_property
@@ -272,18 +271,16 @@ class TargetModel:
         """(pointer, values) of the status field the rules table's coverage names for this callback."""
         if self.kind != "callback":
             return None
-        for entry in self.spec.rules.get("coverage") or []:
-            if entry.get("webhook") == self.name:
-                enum = self.spec.resolve(entry["schema"]).get("enum") or []
-                return entry["field"], tuple(enum)
-        for machine in self.spec.rules.get("state_machines") or []:
-            for observation in machine.get("observed_in") or []:
-                if observation.get("webhook") == self.name:
-                    pointer = observation.get("records", "") + machine["field"]
-                    values = self.field_schema(pointer).get("enum") or ()
-                    if not values:
-                        values = self.spec.resolve(self.field_schema(pointer).get("$ref", "#")).get("enum", ())
-                    return pointer, tuple(values)
+        for entry in self.spec.rules.coverage:
+            if entry.webhook == self.name:
+                enum = self.spec.resolve(entry.schema).get("enum") or []
+                return entry.field, tuple(value for value in enum if value is not None)
+        for machine, records in self.spec.rules.machines_for(webhook=self.name):
+            pointer = records + machine.field
+            values = self.field_schema(pointer).get("enum") or ()
+            if not values:
+                values = self.spec.resolve(self.field_schema(pointer).get("$ref", "#")).get("enum", ())
+            return pointer, tuple(value for value in values if value is not None)
         return None
 
     @cached_property
@@ -295,7 +292,7 @@ class TargetModel:
             fmt = self.field_schema(place).get("format")
             if fmt in ("decimal-amount", "iso-4217") and place:
                 parent, _, name = place.rpartition("/")
-                by_place.setdefault(parent, {})[fmt] = _pointers.split("/" + name)[0]
+                by_place.setdefault(parent, {})[fmt] = pointers.split("/" + name)[0]
         for parent, formats in by_place.items():
             if "decimal-amount" in formats and "iso-4217" in formats:
                 found.append((parent, formats["decimal-amount"], formats["iso-4217"]))

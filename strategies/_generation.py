@@ -23,10 +23,11 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from conformance import pointers
 from conformance._errors import SpecError
 from conformance._specs import Spec
 
-from . import _pointers, formats
+from . import formats
 from ._catalog import TargetModel
 from ._schema import hidden_flag
 
@@ -49,7 +50,7 @@ class Overlay:
     def nested(self) -> dict[str, Any]:
         """The constraint wrapped so it applies at `place` when checked against the whole body."""
         node: dict[str, Any] = json.loads(self.schema_json)
-        for part in reversed(_pointers.split(self.place)):
+        for part in reversed(pointers.split(self.place)):
             if part == "*":
                 node = {"items": node}
             else:
@@ -59,10 +60,10 @@ class Overlay:
 
 def presence(place: str) -> tuple[Overlay, ...]:
     """Overlays making every step down to `place` present (arrays non-empty)."""
-    parts = _pointers.split(place)
+    parts = pointers.split(place)
     found = []
     for depth, part in enumerate(parts):
-        parent = _pointers.join(parts[:depth])
+        parent = pointers.join(parts[:depth])
         if part == "*":
             found.append(Overlay.of(parent, {"type": "array", "minItems": 1}))
         else:
@@ -72,8 +73,8 @@ def presence(place: str) -> tuple[Overlay, ...]:
 
 def presence_parents(place: str) -> tuple[Overlay, ...]:
     """Overlays making the container of `place` present (not the place itself)."""
-    parts = _pointers.split(place)
-    return presence(_pointers.join(parts[:-1])) if parts else ()
+    parts = pointers.split(place)
+    return presence(pointers.join(parts[:-1])) if parts else ()
 
 
 # -- document transforms --------------------------------------------------------------------------
@@ -162,7 +163,7 @@ def document_for(model: TargetModel, overlays: tuple[Overlay, ...] = (), require
                  ) -> tuple[dict[str, Any], str, str]:
     """A generation document holding only the target's operation: (document, path, method)."""
     narrowed = _narrowed(model)
-    source = _pointers.split(model.operation_pointer)
+    source = pointers.split(model.operation_pointer)
     item = copy.deepcopy(narrowed[source[0]][source[1]])
     method = source[2]
     item = {key: value for key, value in item.items() if key == method or key in ("parameters", "servers")}
@@ -192,7 +193,7 @@ def document_for(model: TargetModel, overlays: tuple[Overlay, ...] = (), require
 
 def _resolve(document: dict[str, Any], reference: str) -> Any:
     node: Any = document
-    for part in _pointers.split(reference.lstrip("#")):
+    for part in pointers.split(reference.lstrip("#")):
         node = node[part]
     return node
 

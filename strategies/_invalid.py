@@ -21,9 +21,10 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from conformance import pointers
 from conformance._errors import UsageError
 
-from . import _pointers, formats
+from . import formats
 from ._catalog import Rule, RuleDef, TargetModel
 from ._generation import Overlay, presence
 from ._judge import violations
@@ -102,9 +103,9 @@ def _with_body(example: Any, body: Any) -> Any:
 
 def _pick_path(draw: st.DrawFn, body: Any, place: str, objects_only: bool = False) -> list[str | int] | None:
     """The concrete path of one existing value at `place` (one record, when the place runs through an array)."""
-    paths = _pointers.concrete_paths(body, place)
+    paths = pointers.concrete_paths(body, place)
     if objects_only:
-        paths = [path for path in paths if isinstance(_pointers.get_path(body, path), dict)]
+        paths = [path for path in paths if isinstance(pointers.get_path(body, path), dict)]
     if not paths:
         return None
     return paths[draw(st.integers(0, len(paths) - 1))] if len(paths) > 1 else paths[0]
@@ -148,13 +149,13 @@ def _mutations(draw: st.DrawFn, model: TargetModel, definition: RuleDef, example
     if definition.keyword == "required":
         path = _pick_path(draw, body, definition.place)
         if path is not None:
-            _pointers.delete_path(body, path)
+            pointers.delete_path(body, path)
             proposals.append((_with_body(example, body), "required"))
         return proposals
     if definition.keyword in ("additionalProperties", "unevaluatedProperties"):
         path = _pick_path(draw, body, definition.place, objects_only=True)
         if path is not None:
-            holder = _pointers.get_path(body, path)
+            holder = pointers.get_path(body, path)
             name = UNKNOWN_FIELD + draw(st.sampled_from(["", "1", "X", "_v2"]))
             holder[name] = draw(st.sampled_from(["unexpected", 42, True, None, {"nested": "value"}]))
             proposals.append((_with_body(example, body), definition.keyword))
@@ -164,7 +165,7 @@ def _mutations(draw: st.DrawFn, model: TargetModel, definition: RuleDef, example
         path = _pick_path(draw, body, definition.place, objects_only=True)
         if path is None:
             return proposals
-        holder = _pointers.get_path(body, path)
+        holder = pointers.get_path(body, path)
         if "required" in schema:
             for name in schema["required"]:
                 holder.pop(name, None)
@@ -172,7 +173,7 @@ def _mutations(draw: st.DrawFn, model: TargetModel, definition: RuleDef, example
         elif donor is not None:
             donor_body = _body_of(donor)
             donor_path = _pick_path(draw, donor_body, definition.place, objects_only=True)
-            source = _pointers.get_path(donor_body, donor_path) if donor_path is not None else {}
+            source = pointers.get_path(donor_body, donor_path) if donor_path is not None else {}
             for name in schema["not"]["required"]:
                 if name in source:
                     holder[name] = copy.deepcopy(source[name])
@@ -181,11 +182,11 @@ def _mutations(draw: st.DrawFn, model: TargetModel, definition: RuleDef, example
     path = _pick_path(draw, body, definition.place)
     if path is None:
         return proposals
-    current = _pointers.get_path(body, path)
+    current = pointers.get_path(body, path)
     for value in _value_candidates(draw, definition.keyword, definition.value, current, _BODY_CHARACTERS):
         mutated = copy.deepcopy(body)
         if path:
-            _pointers.set_path(mutated, path, value)
+            pointers.set_path(mutated, path, value)
         else:
             mutated = value
         proposals.append((_with_body(example, mutated), definition.keyword))
@@ -199,7 +200,7 @@ def _expected_at(definition: RuleDef) -> str:
     if definition.parameter is not None:
         return f"{definition.parameter.location}.{definition.parameter.name}"
     if definition.keyword == "required":
-        return _pointers.join(_pointers.split(definition.place)[:-1])
+        return pointers.join(pointers.split(definition.place)[:-1])
     return definition.place
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from . import _pointers
+from conformance import pointers
+
 from ._catalog import Parameter, TargetModel, rule_name
 from ._schema import raw
 
@@ -73,14 +74,14 @@ def violations(model: TargetModel, example: Any) -> list[Violation]:
 
 
 def _named(model: TargetModel, error: ValidationError) -> list[Violation]:
-    at = _pointers.instance_pointer(list(error.absolute_path))
+    at = pointers.instance_pointer(list(error.absolute_path))
     keyword = str(error.validator)
     rule_id = _conditional(model, list(error.absolute_schema_path))
     if rule_id is not None:
         return [Violation(f"conditional:{rule_id}", keyword, at)]
     if keyword == "required" and isinstance(error.instance, dict):
         missing = [name for name in error.validator_value if name not in error.instance]
-        return [Violation(rule_name("required", _pointers.child(at, name)), keyword, at) for name in missing]
+        return [Violation(rule_name("required", pointers.child(at, name)), keyword, at) for name in missing]
     return [Violation(rule_name(keyword, at), keyword, at)]
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import _pointers
+from conformance import pointers
 
 Direction = Literal["request", "response"]
 
@@ -31,7 +31,7 @@ class Node:
 def raw(document: dict[str, Any], pointer: str) -> Any:
     """The node at a pointer, without following a final $ref (unlike Spec.resolve)."""
     node: Any = document
-    for part in _pointers.split(pointer.lstrip("#")):
+    for part in pointers.split(pointer.lstrip("#")):
         while isinstance(node, dict) and "$ref" in node and part not in node:
             node = raw(document, node["$ref"])
         node = node[int(part)] if isinstance(node, list) else node[part]
@@ -75,8 +75,8 @@ def _walk(document: dict[str, Any], pointer: str, direction: Direction, place: s
     for name, sub in (schema.get("properties") or {}).items():
         if isinstance(sub, dict) and sub.get(flag) is True:
             continue
-        yield from _walk(document, _pointers.child(f"{pointer}/properties", name), direction,
-                         _pointers.child(place, name), trail)
+        yield from _walk(document, pointers.child(f"{pointer}/properties", name), direction,
+                         pointers.child(place, name), trail)
     if isinstance(schema.get("items"), dict):
         yield from _walk(document, f"{pointer}/items", direction, f"{place}/*", trail)
 

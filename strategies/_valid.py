@@ -26,9 +26,10 @@ from urllib.parse import quote, urlencode
 
 from hypothesis.strategies import SearchStrategy
 
+from conformance import pointers
 from conformance._errors import UsageError
 
-from . import _pointers, formats
+from . import formats
 from ._catalog import TargetModel
 from ._generation import Overlay, document_for
 
@@ -97,7 +98,7 @@ class Request:
 def amounts_agree(model: TargetModel, body: Any) -> bool:
     """Every decimal amount fits its sibling currency's minor units."""
     for parent, amount_key, currency_key in model.amount_pairs:
-        for holder in _pointers.values(body, parent):
+        for holder in pointers.resolve_all(body, parent):
             if not isinstance(holder, dict):
                 continue
             amount, currency = holder.get(amount_key), holder.get(currency_key)
@@ -122,9 +123,9 @@ def _instant(text: Any) -> datetime | None:
 def ordered_times(model: TargetModel, body: Any) -> Any:
     """The body with each time_order pair swapped where it came out of order."""
     for records, earlier, later in model.time_orders:
-        for record in _pointers.values(body, records) if records else [body]:
-            first = _pointers.first_location(record, earlier)
-            second = _pointers.first_location(record, later)
+        for record in pointers.resolve_all(body, records) if records else [body]:
+            first = pointers.first_location(record, earlier)
+            second = pointers.first_location(record, later)
             if first is None or second is None:
                 continue
             (a_holder, a_key), (b_holder, b_key) = first, second
@@ -165,7 +166,7 @@ def with_unique_keys(model: TargetModel, request: Request) -> Request:
                 headers[parameter.name] = key
         elif expression.startswith("$request.body#") and isinstance(body, dict):
             place = expression.partition("#")[2]
-            location = _pointers.first_location(body, place)
+            location = pointers.first_location(body, place)
             if location is None or location[1] not in location[0]:
                 continue
             nodes = model.nodes_at(place)

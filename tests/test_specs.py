@@ -102,7 +102,7 @@ def test_every_documented_error_status_of_online_payments_carries_messages(specs
         responses = spec.resolve(op.pointer)["responses"]
         for status, response in responses.items():
             if status.startswith(("4", "5")):
-                body = spec._deref(response)["content"]["application/json"]["schema"]
+                body = spec.deref(response)["content"]["application/json"]["schema"]
                 assert body == {"$ref": "#/components/schemas/Messages"}, (op.operation_id, status)
 
 
@@ -132,7 +132,7 @@ def test_every_request_and_callback_example_validates(specs, name):
         body = spec.resolve(op.pointer).get("requestBody")
         if not body:
             continue
-        media = next(iter(spec._deref(body)["content"].values()))
+        media = next(iter(spec.deref(body)["content"].values()))
         schema_ref = media["schema"]["$ref"]
         for example in spec.examples(op_id).values():
             assert errors(spec, schema_ref, example, "request") == [], op_id

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .. import pointers
 from .._specs import Spec
 from ..progress import Progress
 from ..reporting import Exchange, Failure, Recorder
-from . import _pointer, _rules
+from . import _rules
 from ._payloads import Payloads, encode
 from ._profiles import Profile
 from ._rules import ReceiverRule
@@ -198,6 +199,6 @@ class Context:
         if webhook.coverage_label is None:
             return
         for record in self.payloads(webhook).records(body):
-            status = _pointer.get(record, webhook.status_field)
-            if status is not None:
+            status = pointers.resolve(record, webhook.status_field)
+            if status is not pointers.MISSING and status is not None:
                 self.recorder.saw_status(webhook.api, webhook.coverage_label, status)

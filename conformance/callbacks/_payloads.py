@@ -21,9 +21,9 @@ from hypothesis.strategies import SearchStrategy
 
 import strategies
 
+from .. import pointers
 from .._errors import SpecError
 from .._specs import Spec
-from . import _pointer
 from ._webhooks import Webhook
 
 Identity = dict[str, Any]
@@ -124,10 +124,10 @@ class Payloads:
 
     def records(self, body: Any) -> list[dict[str, Any]]:
         """The records of a body (the body itself for single-resource callbacks)."""
-        return [r for r in _pointer.select(body, self.webhook.records) if isinstance(r, dict)]
+        return [r for r in pointers.resolve_all(body, self.webhook.records) if isinstance(r, dict)]
 
     def identity_of(self, record: dict[str, Any]) -> Identity:
-        return {key: _pointer.get(record, key) for key in self.webhook.keys}
+        return {key: _none_if_missing(pointers.resolve(record, key)) for key in self.webhook.keys}
 
     def fresh_identities(self, count: int) -> list[Identity]:
         """`count` resource identities not used before in this run, each key distinct from every other."""
@@ -165,12 +165,12 @@ class Payloads:
         body = copy.deepcopy(body)
         records = self.records(body)
         if self.webhook.records.endswith("/*") and records and len(records) != len(identities):
-            holder = _pointer.get(body, self.webhook.records[:-2])
+            holder = pointers.resolve(body, self.webhook.records[:-2])
             holder[:] = [copy.deepcopy(records[i % len(records)]) for i in range(len(identities))]
             records = self.records(body)
         for record, identity in zip(records, identities, strict=False):
             for key, value in identity.items():
-                _pointer.put(record, key, value)
+                pointers.set_value(record, key, value)
         return body
 
     def resources(self, status: str | None) -> tuple[dict[str, Any], list[Identity]]:
@@ -206,3 +206,8 @@ def invalid_json(body: dict[str, Any], count: int) -> Iterator[tuple[str, bytes]
     text = encode(body).decode("utf-8")
     for what, make in INVALID_JSON[:count]:
         yield what, make(text).encode("utf-8")
+
+
+def _none_if_missing(value: Any) -> Any:
+    """Identities hold None for a key a record lacks (JSON null and absence are alike here)."""
+    return None if value is pointers.MISSING else value

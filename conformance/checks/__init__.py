@@ -6,10 +6,11 @@ specs and their rules tables. `conformance.checks._schemathesis` plugs the same 
 Schemathesis as custom checks and maps Schemathesis' own failures to our rule IDs.
 """
 
+from ..pointers import MISSING, evaluate, evaluate_one, resolve, resolve_all
+from ..pointers import set_value as set_pointer
 from ._judge import Judge, catalogue
 from ._knowledge import SchemaFinding, SpecView, view
 from ._model import CHECKS, NOT_JSON, Call, Check, Delivery, Result, check, ok, parse_body, violation
-from ._pointers import MISSING, evaluate, evaluate_one, resolve, resolve_all, set_pointer
 from ._run import callback_retry, matches, scenario_outcome, status_coverage
 
 __all__ = [

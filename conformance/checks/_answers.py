@@ -10,10 +10,12 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .._specs._rules import Observation
 from ..formats import luhn_valid
+from ..pointers import MISSING, evaluate_one, leaves, resolve_all
+from ..pointers import split as split_pointer
 from ._knowledge import SchemaFinding
 from ._model import NOT_JSON, Call, Delivery, Result, check, ok, violation
-from ._pointers import MISSING, evaluate_one, leaves, resolve_all, split_pointer
 from ._state import ApiState
 
 Item = Call | Delivery
@@ -160,8 +162,11 @@ def error_shape(call: Call, state: ApiState) -> Iterator[Result]:
         return
     view = state.view
     rule = view.rule("{P}-ERROR-SHAPE")
-    errors = view.rules.get("errors") or {}
-    pointer = _json_media(view.response_media(call.operation_id, call.status)) or view.canonical(errors["schema"])
+    errors = view.rules.errors
+    pointer = _json_media(view.response_media(call.operation_id, call.status)) or (
+        view.canonical(errors.schema) if errors.schema else None)
+    if pointer is None:
+        return  # the document declares no error body: nothing to judge its shape by
     body = call.response_body
     if body is NOT_JSON or body is MISSING:
         yield violation(rule, f"Error {call.status} without the documented error body",
@@ -172,16 +177,14 @@ def error_shape(call: Call, state: ApiState) -> Iterator[Result]:
         if definition.get("required") and not any(k.lower() == name.lower() for k in call.response_headers):
             problems.append(f"header {name} missing")
     code_field = view.error_code_field()
-    if code_field and isinstance(body, dict) and body.get(code_field) in errors["status_by_code"]:
-        expected_status = errors["status_by_code"][body[code_field]]
+    if code_field and isinstance(body, dict) and body.get(code_field) in errors.status_by_code:
+        expected_status = errors.status_by_code[body[code_field]]
         if expected_status != call.status:
             problems.append(f"{code_field} {body[code_field]!r} travels with {expected_status}, not {call.status}")
-    validation = errors.get("validation") or {}
-    if (call.intent == "invalid" and call.invalid_keyword and validation.get("code_at")
-            and call.status == validation.get("status") and validation.get("codes")):
-        codes = validation["codes"]
-        wanted = codes.get(call.invalid_keyword, codes.get("other"))
-        got = [str(code) for code in resolve_all(body, validation["code_at"])]
+    if (call.intent == "invalid" and call.invalid_keyword and errors.code_at
+            and call.status == errors.validation_status and errors.codes):
+        wanted = errors.codes.get(call.invalid_keyword, errors.codes.get("other"))
+        got = [str(code) for code in resolve_all(body, errors.code_at)]
         if wanted and wanted not in got:
             problems.append(f"a request breaking `{call.invalid_keyword}` carries code {wanted}, got {got or 'none'}")
     if problems:
@@ -279,22 +282,22 @@ def echoes_request(call: Call, state: ApiState) -> Iterator[Result]:
     """The answer echoes the request where the rules table says so (requestId, amount, currency, ids)."""
     if not _success(call):
         return
-    for entry in state.view.rules.get("echoes") or []:
-        if call.operation_id not in entry["operations"]:
+    for entry in state.view.rules.echoes:
+        if call.operation_id not in entry.operations:
             continue
-        sent = evaluate_one(entry["request"], request=call.request)
+        sent = evaluate_one(entry.request, request=call.request)
         if sent is MISSING:
             continue
-        got = evaluate_one(entry["response"], request=call.request, response=call.response_body)
+        got = evaluate_one(entry.response, request=call.request, response=call.response_body)
         if got is MISSING:
-            if entry["presence"] == "required":
-                yield violation(entry["id"], "Answer does not echo the request", sent, "absent")
+            if entry.presence == "required":
+                yield violation(entry.id, "Answer does not echo the request", sent, "absent")
             else:
-                yield ok(entry["id"])
+                yield ok(entry.id)
         elif not _same(sent, got):
-            yield violation(entry["id"], "Answer does not echo the request", sent, got)
+            yield violation(entry.id, "Answer does not echo the request", sent, got)
         else:
-            yield ok(entry["id"])
+            yield ok(entry.id)
 
 
 @check("table:masked_pans")
@@ -302,18 +305,18 @@ def masked_pan_matches_card(call: Call, state: ApiState) -> Iterator[Result]:
     """A masked PAN in an answer is the PAN sent: first six and last four kept, the rest X."""
     if not _success(call):
         return
-    for entry in state.view.rules.get("masked_pans") or []:
-        if call.operation_id not in entry["operations"]:
+    for entry in state.view.rules.masked_pans:
+        if call.operation_id not in entry.operations:
             continue
-        pan = evaluate_one(entry["request"], request=call.request)
-        masked = evaluate_one(entry["response"], request=call.request, response=call.response_body)
+        pan = evaluate_one(entry.request, request=call.request)
+        masked = evaluate_one(entry.response, request=call.request, response=call.response_body)
         if not isinstance(pan, str) or masked is MISSING:
             continue
         expected = pan[:6] + "X" * (len(pan) - 10) + pan[-4:]
         if masked != expected:
-            yield violation(entry["id"], "Masked PAN does not match the card sent", expected, masked)
+            yield violation(entry.id, "Masked PAN does not match the card sent", expected, masked)
         else:
-            yield ok(entry["id"])
+            yield ok(entry.id)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -330,17 +333,17 @@ def within_response_limits(call: Call, state: ApiState) -> Iterator[Result]:
     """A value never exceeds another in the same answer (remainingRefundableAmount <= amount)."""
     if not _success(call):
         return
-    for entry in state.view.rules.get("limits") or []:
-        if entry["kind"] != "within-response" or call.operation_id not in (entry.get("operations") or []):
+    for entry in state.view.rules.limits:
+        if entry.kind != "within-response" or call.operation_id not in entry.operations:
             continue
-        value = _decimal(evaluate_one(entry["value"], request=call.request, response=call.response_body))
-        limit = _decimal(evaluate_one(entry["at_most"], request=call.request, response=call.response_body))
+        value = _decimal(evaluate_one(entry.value or "", request=call.request, response=call.response_body))
+        limit = _decimal(evaluate_one(entry.at_most or "", request=call.request, response=call.response_body))
         if value is None or limit is None:
             continue
         if value > limit:
-            yield violation(entry["id"], "Value above its limit", f"at most {limit}", str(value))
+            yield violation(entry.id, "Value above its limit", f"at most {limit}", str(value))
         else:
-            yield ok(entry["id"])
+            yield ok(entry.id)
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -353,32 +356,31 @@ def _timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def records_of(item: Item, observed_in: list[dict[str, Any]]) -> list[Any]:
+def records_of(item: Item, observed_in: tuple[Observation, ...]) -> list[Any]:
     """The records an answer or callback carries for a rules-table observation list."""
     found: list[Any] = []
     for seen in observed_in:
         if isinstance(item, Delivery):
-            if seen.get("webhook") == item.webhook:
-                found.extend(resolve_all(item.body, seen["records"]))
-        elif seen.get("operation") == item.operation_id and _success(item):
-            found.extend(resolve_all(item.response_body, seen["records"]))
+            if seen.webhook == item.webhook:
+                found.extend(resolve_all(item.body, seen.records))
+        elif seen.operation == item.operation_id and _success(item):
+            found.extend(resolve_all(item.response_body, seen.records))
     return [record for record in found if isinstance(record, dict)]
 
 
 @check("table:time_order", on=("answer", "callback"))
 def time_order(item: Item, state: ApiState) -> Iterator[Result]:
     """A timestamp is never after another it must precede (createdAt <= statusUpdatedAt)."""
-    for entry in state.view.rules.get("time_order") or []:
-        for record in records_of(item, entry["observed_in"]):
-            earlier = _timestamp(evaluate_one(f"$response.body#{entry['earlier']}", request={}, response=record))
-            later = _timestamp(evaluate_one(f"$response.body#{entry['later']}", request={}, response=record))
+    for entry in state.view.rules.time_order:
+        for record in records_of(item, entry.observed_in):
+            earlier = _timestamp(evaluate_one(f"$response.body#{entry.earlier}", request={}, response=record))
+            later = _timestamp(evaluate_one(f"$response.body#{entry.later}", request={}, response=record))
             if earlier is None or later is None:
                 continue
             if earlier > later:
-                yield violation(entry["id"], "Timestamps out of order",
-                                f"{entry['earlier']} <= {entry['later']}",
+                yield violation(entry.id, "Timestamps out of order", f"{entry.earlier} <= {entry.later}",
                                 f"{earlier.isoformat()} > {later.isoformat()}")
             else:
-                yield ok(entry["id"])
+                yield ok(entry.id)
 
 

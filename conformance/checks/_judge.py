@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._specs import Spec
+from ..pointers import MISSING, resolve_all
 from . import _answers, _run  # noqa: F401  (importing them registers their checks)
 from ._knowledge import SpecView, view
 from ._model import CHECKS, Call, Delivery, Result
-from ._pointers import MISSING, resolve_all
 from ._run import status_coverage
 from ._state import ApiState
 from ._stateful import settle_correlations, source_keys
@@ -73,7 +73,7 @@ class Judge:
         found = []
         for entry in state.view.coverage_in(pointer):
             label = state.view.coverage_label(entry)
-            for value in resolve_all(body, entry["field"]):
+            for value in resolve_all(body, entry.field):
                 if isinstance(value, str):
                     found.append((label, value))
         return found
@@ -92,7 +92,7 @@ def catalogue(spec: Spec) -> list[tuple[str, str]]:
         if rule.startswith("{P}-"):
             if rule == "{P}-CALLBACK-RETRY" and not has_webhooks:
                 continue
-            if rule == "{P}-STATUS-COVERAGE" and not spec.rules.get("coverage"):
+            if rule == "{P}-STATUS-COVERAGE" and not spec.rules.coverage:
                 continue
             if rule == "{P}-NO-CARD-DATA" and not _carries_card_data(known):
                 continue
@@ -100,13 +100,8 @@ def catalogue(spec: Spec) -> list[tuple[str, str]]:
     for pointer in _all_schema_pointers(known):
         for rule_id in known.conditional_rules(pointer):
             rules.setdefault(rule_id, _x_rule_description(spec, rule_id))
-    for section in ("echoes", "masked_pans", "limits", "idempotency", "time_order", "correlations", "scenarios"):
-        for entry in spec.rules.get(section) or []:
-            rules.setdefault(entry["id"], entry["description"])
-    for machine in spec.rules.get("state_machines") or []:
-        rules.setdefault(machine["id"], machine["description"])
-        if machine.get("first_callback"):
-            rules.setdefault(machine["first_callback"]["id"], machine["first_callback"]["description"])
+    for rule_id, description in spec.rules.described():
+        rules.setdefault(rule_id, description)
     return list(rules.items())
 
 

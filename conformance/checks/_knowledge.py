@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from .._specs import Spec
-from ._pointers import as_pointer, split_pointer
+from .._specs._rules import Coverage, StateMachine
+from ..pointers import join as as_pointer
+from ..pointers import split as split_pointer
 
 _LEAF_ENUM_KEYWORDS = {"enum", "const"}
 _FORMAT_KEYWORDS = {"format", "pattern"}
@@ -44,13 +45,6 @@ def _escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
 
-def _status_matches(documented: str, status: int) -> bool:
-    documented = str(documented).upper()
-    if documented == str(status):
-        return True
-    return len(documented) == 3 and documented.endswith("XX") and documented[0] == str(status)[0]
-
-
 class SpecView:
     """Spec-derived facts for the checks, each computed once."""
 
@@ -63,92 +57,33 @@ class SpecView:
     def rule(self, template: str) -> str:
         return template.replace("{P}", self.prefix)
 
-    # -- pointers -----------------------------------------------------------------------------------
+    # -- the document, through the Spec's public API ------------------------------------------------
 
     def canonical(self, pointer: str) -> str:
-        """The same node's pointer with every $ref on the way followed ("#/components/...")."""
-        key = ("canonical", pointer)
-        if key in self._cache:
-            return self._cache[key]
-        node: Any = self.spec.document
-        path: list[str] = []
-        for part in split_pointer(pointer):
-            while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-                path = split_pointer(node["$ref"])
-                node = self.spec.resolve(node["$ref"])
-            node = node[int(part)] if isinstance(node, list) else node[part]
-            path.append(part)
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and set(node) == {"$ref"}:
-            path = split_pointer(node["$ref"])
-            node = self.spec.resolve(node["$ref"])
-        result = "#" + as_pointer(path)
-        self._cache[key] = result
-        return result
+        return self.spec.canonical(pointer)
 
     def operation(self, operation_id: str) -> dict[str, Any]:
-        return self.spec.resolve(self.spec.operations[operation_id].pointer)
-
-    # -- answers ------------------------------------------------------------------------------------
+        return self.spec.operation(operation_id)
 
     def documented_statuses(self, operation_id: str) -> list[str]:
-        return [str(code) for code in (self.operation(operation_id).get("responses") or {})]
+        return self.spec.documented_statuses(operation_id)
 
     def response_key(self, operation_id: str, status: int) -> str | None:
-        """The documented response key ("200", "4XX", "default") that covers a status, or None."""
-        documented = self.documented_statuses(operation_id)
-        for code in documented:
-            if str(code) == str(status):
-                return code
-        for code in documented:
-            if _status_matches(code, status):
-                return code
-        return "default" if "default" in documented else None
+        return self.spec.response_key(operation_id, status)
 
     def response_media(self, operation_id: str, status: int) -> dict[str, str]:
-        """Media type -> canonical schema pointer for the documented answer to a status."""
-        key = ("media", operation_id, status)
-        if key in self._cache:
-            return self._cache[key]
-        result: dict[str, str] = {}
-        code = self.response_key(operation_id, status)
-        if code is not None:
-            pointer = f"{self.spec.operations[operation_id].pointer}/responses/{_escape(code)}"
-            response = self.spec.resolve(pointer)
-            for media, content in (response.get("content") or {}).items():
-                if isinstance(content, dict) and "schema" in content:
-                    result[media] = self.canonical(f"{pointer}/content/{_escape(media)}/schema")
-                else:
-                    result[media] = ""
-        self._cache[key] = result
-        return result
+        return self.spec.response_media(operation_id, status)
 
     def response_headers(self, operation_id: str, status: int) -> dict[str, dict[str, Any]]:
-        code = self.response_key(operation_id, status)
-        if code is None:
-            return {}
-        pointer = f"{self.spec.operations[operation_id].pointer}/responses/{_escape(code)}"
-        headers = self.spec.resolve(pointer).get("headers") or {}
-        return {name: self.spec._deref(value) for name, value in headers.items()}
+        return self.spec.response_headers(operation_id, status)
 
     def request_schema(self, operation_id: str) -> str | None:
-        """Canonical pointer of an operation's (or webhook's) JSON request body schema."""
-        key = ("request", operation_id)
-        if key in self._cache:
-            return self._cache[key]
-        pointer = self.spec.operations[operation_id].pointer
-        body = self.spec._deref(self.operation(operation_id).get("requestBody") or {})
-        result = None
-        for media, content in (body.get("content") or {}).items():
-            if "schema" in content:
-                result = self.canonical(f"{pointer}/requestBody/content/{_escape(media)}/schema")
-                break
-        self._cache[key] = result
-        return result
+        return self.spec.request_schema(operation_id)
 
-    @cached_property
+    @property
     def webhooks(self) -> dict[str, str]:
         """Webhook name -> its operationId."""
-        return {op.webhook: op_id for op_id, op in self.spec.operations.items() if op.webhook}
+        return self.spec.webhooks
 
     # -- schema attribution -------------------------------------------------------------------------
 
@@ -178,7 +113,7 @@ class SpecView:
         node: Any = self.spec.resolve(pointer)
         rule = None
         for part in schema_path:
-            node = self.spec._deref(node)
+            node = self.spec.deref(node)
             if isinstance(node, dict) and part in _CONDITIONAL and node.get("x-rule-id"):
                 rule = node["x-rule-id"]
             try:
@@ -195,7 +130,7 @@ class SpecView:
             seen: set[int] = set()
 
             def walk(node: Any) -> None:
-                node = self.spec._deref(node)
+                node = self.spec.deref(node)
                 if id(node) in seen:
                     return
                 seen.add(id(node))
@@ -219,7 +154,7 @@ class SpecView:
             found: list[tuple[str, str]] = []
 
             def walk(node: Any, path: list[str], depth: int) -> None:
-                node = self.spec._deref(node)
+                node = self.spec.deref(node)
                 if not isinstance(node, dict) or depth > 12:
                     return
                 if node.get("writeOnly") or node.get("format") == "pan":
@@ -239,23 +174,19 @@ class SpecView:
 
     # -- coverage -----------------------------------------------------------------------------------
 
-    def coverage_label(self, entry: dict[str, Any]) -> str:
-        """A readable name for a coverage field: its enum schema's name ("Capture.transactionStatusCode")."""
-        parts = split_pointer(entry["schema"])
-        if parts[:2] == ["components", "schemas"]:
-            parts = parts[2:]
-        return ".".join(part for part in parts if part != "properties")
+    def coverage_label(self, entry: Coverage) -> str:
+        return entry.label
 
-    def coverage_values(self, entry: dict[str, Any]) -> list[str]:
-        return list(self.spec.resolve(entry["schema"]).get("enum") or [])
+    def coverage_values(self, entry: Coverage) -> list[str]:
+        return [value for value in self.spec.resolve(entry.schema).get("enum") or [] if value is not None]
 
-    def coverage_in(self, pointer: str) -> list[dict[str, Any]]:
+    def coverage_in(self, pointer: str) -> list[Coverage]:
         """The coverage entries whose field, read from an instance of this schema, is their enum schema."""
         key = ("coverage", pointer)
         if key not in self._cache:
             applies = []
-            for entry in self.rules.get("coverage") or []:
-                if self._field_reaches(pointer, entry["field"], self.canonical(entry["schema"])):
+            for entry in self.rules.coverage:
+                if self._field_reaches(pointer, entry.field, self.canonical(entry.schema)):
                     applies.append(entry)
             self._cache[key] = applies
         return self._cache[key]
@@ -285,36 +216,32 @@ class SpecView:
 
     # -- rules-table helpers ------------------------------------------------------------------------
 
-    def machines_for(self, *, operation: str | None = None, webhook: str | None = None) -> list[tuple[dict, str]]:
+    def machines_for(self, *, operation: str | None = None, webhook: str | None = None
+                     ) -> list[tuple[StateMachine, str]]:
         """(state machine, records pointer) for each machine observed in an operation or webhook."""
-        found = []
-        for machine in self.rules.get("state_machines") or []:
-            for seen in machine["observed_in"]:
-                if (operation and seen.get("operation") == operation) or (webhook and seen.get("webhook") == webhook):
-                    found.append((machine, seen["records"]))
-        return found
+        return self.rules.machines_for(operation=operation, webhook=webhook)
 
     def is_create(self, operation_id: str) -> bool:
         """A POST on a path without parameters: the call that brings a resource into being."""
         operation = self.spec.operations[operation_id]
         return operation.method == "POST" and not operation.webhook and "{" not in operation.path
 
-    def read_operation(self, machine: dict[str, Any]) -> str | None:
+    def read_operation(self, machine: StateMachine) -> str | None:
         """The operation that reads a state machine's resource: a GET among those observing it."""
-        for seen in machine["observed_in"]:
-            operation_id = seen.get("operation")
+        for seen in machine.observed_in:
+            operation_id = seen.operation
             if operation_id and self.spec.operations[operation_id].method == "GET":
                 return operation_id
         return None
 
     def error_code_field(self) -> str | None:
         """The error body property whose enum the status_by_code table maps (OAuth's `error`)."""
-        table = (self.rules.get("errors") or {}).get("status_by_code")
-        if not table:
+        table = self.rules.errors.status_by_code
+        if not table or not self.rules.errors.schema:
             return None
-        schema = self.spec.resolve(self.rules["errors"]["schema"])
+        schema = self.spec.resolve(self.rules.errors.schema)
         for name, prop in (schema.get("properties") or {}).items():
-            prop = self.spec._deref(prop)
+            prop = self.spec.deref(prop)
             if set(table) <= set(prop.get("enum") or []):
                 return name
         return None

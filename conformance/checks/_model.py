@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._pointers import MISSING
+from ..pointers import MISSING
 
 Kind = Literal["answer", "callback"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from .._specs._rules import Scenario
 from ._knowledge import SpecView
 from ._model import Result, check, ok, violation
 
@@ -17,7 +18,7 @@ from ._model import Result, check, ok, violation
 def status_coverage(view: SpecView, seen: Mapping[str, Iterable[str]]) -> Iterator[Result]:
     """Every value of every `coverage` field was seen during the run; values never seen are reported as gaps."""
     rule = view.rule("{P}-STATUS-COVERAGE")
-    entries = view.rules.get("coverage") or []
+    entries = view.rules.coverage
     if not entries:
         return
     gaps = []
@@ -73,11 +74,11 @@ def matches(expected: Any, observed: Any) -> bool:
     return expected == observed
 
 
-def scenario_outcome(scenario: Mapping[str, Any], status: int | None, body: Any,
+def scenario_outcome(scenario: Scenario | Mapping[str, Any], status: int | None, body: Any,
                      callbacks: list[Any] | None = None) -> Iterator[Result]:
     """An answer (and callbacks, in order) as the scenario's `expect` says; reported under the scenario's ID."""
-    expect = scenario["expect"]
-    rule = scenario["id"]
+    expect = scenario.expect if isinstance(scenario, Scenario) else scenario["expect"]
+    rule = scenario.id if isinstance(scenario, Scenario) else scenario["id"]
     if status != expect["status"]:
         yield violation(rule, f"Scenario answered {status}", f"HTTP {expect['status']}", status)
         return

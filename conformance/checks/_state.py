@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .._specs._rules import Correlation
 from ._knowledge import SpecView
 
 
@@ -22,7 +23,7 @@ class ApiState:
     """(limit id, parent id) -> what accepted children add up to."""
     sources: dict[str, set[tuple[tuple[str, str], ...]]] = field(default_factory=dict)
     """correlation id -> the key sets of resources the suite created."""
-    pending: list[tuple[dict[str, Any], tuple[tuple[str, str], ...], Any]] = field(default_factory=list)
+    pending: list[tuple[Correlation, tuple[tuple[str, str], ...], Any]] = field(default_factory=list)
     """Callback records whose source was not known yet: (correlation, keys, delivery)."""
 
     @property

@@ -7,48 +7,25 @@ each must be one allowed step, or a repeat of the last one: retries make duplica
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from .._specs._rules import LimitParent, Observation, StateMachine
+from ..pointers import MISSING, evaluate, evaluate_one, resolve
 from ._answers import _decimal, _success, records_of
 from ._model import Call, Delivery, Result, check, ok, violation
-from ._pointers import MISSING, evaluate, evaluate_one, resolve
 from ._state import ApiState
 
 Item = Call | Delivery
 
 
-def _reachable(machine: dict[str, Any], start: str, end: str) -> bool:
-    transitions = machine["transitions"]
-    seen, frontier = {start}, [start]
-    while frontier:
-        here = frontier.pop()
-        for following in transitions.get(here, []):
-            if following == end:
-                return True
-            if following not in seen:
-                seen.add(following)
-                frontier.append(following)
-    return False
-
-
-def _machines(item: Item, state: ApiState) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+def _machines(item: Item, state: ApiState) -> list[tuple[StateMachine, list[dict[str, Any]]]]:
     if isinstance(item, Delivery):
         pairs = state.view.machines_for(webhook=item.webhook)
     else:
         pairs = state.view.machines_for(operation=item.operation_id) if _success(item) else []
-    found = []
-    for machine, _records in pairs:
-        found.append((machine, records_of(item, machine["observed_in"])))
-    return found
-
-
-def _known(machine: dict[str, Any]) -> set[str]:
-    known = set(machine["initial"]) | set(machine["final"]) | set(machine["transitions"])
-    for targets in machine["transitions"].values():
-        known |= set(targets)
-    return known
+    return [(machine, records_of(item, machine.observed_in)) for machine, _records in pairs]
 
 
 @check("table:state_machines", on=("answer", "callback"))
@@ -57,31 +34,31 @@ def state_transitions(item: Item, state: ApiState) -> Iterator[Result]:
     channel = "callbacks" if isinstance(item, Delivery) else "answers"
     for machine, records in _machines(item, state):
         for record in records:
-            identity, status = resolve(record, machine["identity"]), resolve(record, machine["field"])
-            if identity is MISSING or not isinstance(status, str) or status not in _known(machine):
+            identity, status = resolve(record, machine.identity), resolve(record, machine.field)
+            if identity is MISSING or not isinstance(status, str) or status not in machine.states:
                 continue
-            history = state.statuses.setdefault((machine["id"], channel, str(identity)), [])
+            history = state.statuses.setdefault((machine.id, channel, str(identity)), [])
             previous = history[-1] if history else None
             history.append(status)
-            rule = machine["id"]
-            where = f"{machine['field']} of {identity}"
+            rule = machine.id
+            where = f"{machine.field} of {identity}"
             if previous is None:
                 created = channel == "answers" and state.view.is_create(item.operation_id)
-                if created and status not in machine["initial"]:
+                if created and status not in machine.initial:
                     yield violation(rule, "Resource created in a state that is not initial",
-                                    f"{where} in {machine['initial']}", status)
+                                    f"{where} in {list(machine.initial)}", status)
                 else:
                     yield ok(rule)
             elif status == previous:
                 yield ok(rule)
-            elif previous in machine["final"]:
+            elif previous in machine.final:
                 yield violation(rule, "Final state left", f"{where} stays {previous} (final)",
                                 f"{previous} -> {status}")
-            elif channel == "callbacks" and status not in machine["transitions"].get(previous, []):
+            elif channel == "callbacks" and status not in machine.transitions.get(previous, ()):
                 yield violation(rule, "Illegal status transition",
-                                f"{previous} -> one of {machine['transitions'].get(previous, [])}",
+                                f"{previous} -> one of {list(machine.transitions.get(previous, ()))}",
                                 f"{previous} -> {status}")
-            elif channel == "answers" and not _reachable(machine, previous, status):
+            elif channel == "answers" and not machine.reachable(previous, status):
                 yield violation(rule, "Illegal status transition", f"{where}: a path {previous} -> ... -> {status}",
                                 f"{previous} -> {status}")
             else:
@@ -92,24 +69,24 @@ def state_transitions(item: Item, state: ApiState) -> Iterator[Result]:
 def first_callback(delivery: Delivery, state: ApiState) -> Iterator[Result]:
     """The first callback about a resource carries one of the statuses the table allows first (PENDING, NONE)."""
     for machine, records in _machines(delivery, state):
-        first = machine.get("first_callback")
-        if not first or first["webhook"] != delivery.webhook:
+        first = machine.first_callback
+        if not first or first.webhook != delivery.webhook:
             continue
         for record in records:
-            identity, status = resolve(record, machine["identity"]), resolve(record, machine["field"])
+            identity, status = resolve(record, machine.identity), resolve(record, machine.field)
             if identity is MISSING or not isinstance(status, str):
                 continue
-            key = (first["id"], "first", str(identity))
+            key = (first.id, "first", str(identity))
             if key in state.statuses:
                 continue
             state.statuses[key] = [status]
-            if status in first["statuses"]:
-                yield ok(first["id"])
+            if status in first.statuses:
+                yield ok(first.id)
             else:
-                yield violation(first["id"], "First callback with the wrong status", first["statuses"], status)
+                yield violation(first.id, "First callback with the wrong status", list(first.statuses), status)
 
 
-def _accepted(call: Call, accepted_when: dict[str, Any]) -> bool:
+def _accepted(call: Call, accepted_when: Mapping[str, Any]) -> bool:
     if "status" in accepted_when and call.status != accepted_when["status"]:
         return False
     if "pointer" in accepted_when:
@@ -117,45 +94,45 @@ def _accepted(call: Call, accepted_when: dict[str, Any]) -> bool:
     return call.status is not None and 200 <= call.status < 300
 
 
-def _limit(entry: dict[str, Any], call: Call) -> Decimal | None:
-    found = evaluate(entry["parent"]["limit"], request=call.request, response=call.response_body)
+def _limit(parent: LimitParent, call: Call) -> Decimal | None:
+    found = evaluate(parent.limit, request=call.request, response=call.response_body)
     values = [_decimal(v) for v in found]
     values = [v for v in values if v is not None]
     if not values:
         return None
-    return sum(values, Decimal(0)) if entry["parent"]["aggregate"] == "sum" else values[0]
+    return sum(values, Decimal(0)) if parent.aggregate == "sum" else values[0]
 
 
 @check("table:limits.across-calls")
 def across_call_limits(call: Call, state: ApiState) -> Iterator[Result]:
     """Accepted children (refunds, payouts) never add up to more than their parent allows."""
-    for entry in state.view.rules.get("limits") or []:
-        if entry["kind"] != "across-calls":
+    for entry in state.view.rules.limits:
+        if entry.kind != "across-calls" or entry.parent is None or entry.child is None:
             continue
-        parent, child = entry["parent"], entry["child"]
+        parent, child = entry.parent, entry.child
         touched = None
-        if call.operation_id == parent["operation"] and _success(call):
-            parent_id = evaluate_one(parent["id"], request=call.request, response=call.response_body)
-            limit = _limit(entry, call)
+        if call.operation_id == parent.operation and _success(call):
+            parent_id = evaluate_one(parent.id, request=call.request, response=call.response_body)
+            limit = _limit(parent, call)
             if parent_id is not MISSING and limit is not None:
-                state.limits[(entry["id"], str(parent_id))] = limit
+                state.limits[(entry.id, str(parent_id))] = limit
                 touched = str(parent_id)
-        if call.operation_id == child["operation"] and _accepted(call, child["accepted_when"]):
-            parent_id = evaluate_one(child["parent_id"], request=call.request)
-            amount = _decimal(evaluate_one(child["amount"], request=call.request))
+        if call.operation_id == child.operation and _accepted(call, child.accepted_when):
+            parent_id = evaluate_one(child.parent_id, request=call.request)
+            amount = _decimal(evaluate_one(child.amount, request=call.request))
             if parent_id is not MISSING and amount is not None:
-                key = (entry["id"], str(parent_id))
+                key = (entry.id, str(parent_id))
                 state.totals[key] = state.totals.get(key, Decimal(0)) + amount
                 touched = str(parent_id)
         if touched is None:
             continue
-        key = (entry["id"], touched)
+        key = (entry.id, touched)
         if key in state.limits and key in state.totals:
             if state.totals[key] > state.limits[key]:
-                yield violation(entry["id"], "Accepted amounts above their limit",
+                yield violation(entry.id, "Accepted amounts above their limit",
                                 f"at most {state.limits[key]} for {touched}", f"{state.totals[key]} accepted")
             else:
-                yield ok(entry["id"])
+                yield ok(entry.id)
 
 
 def source_keys(call: Call, state: ApiState) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
@@ -163,17 +140,15 @@ def source_keys(call: Call, state: ApiState) -> list[tuple[str, tuple[tuple[str,
     found = []
     if not _success(call):
         return found
-    for entry in state.view.rules.get("correlations") or []:
-        if entry["source"]["operation"] != call.operation_id:
-            continue
+    for entry in state.view.rules.correlations_from(call.operation_id):
         keys = []
-        for name, expression in sorted(entry["source"]["keys"].items()):
+        for name, expression in sorted(entry.source_keys.items()):
             value = evaluate_one(expression, request=call.request, response=call.response_body)
             if value is MISSING:
                 break
             keys.append((name, str(value)))
         else:
-            found.append((entry["id"], tuple(keys)))
+            found.append((entry.id, tuple(keys)))
     return found
 
 
@@ -184,14 +159,13 @@ def callback_correlation(item: Item, state: ApiState) -> Iterator[Result]:
         for correlation_id, keys in source_keys(item, state):
             state.sources.setdefault(correlation_id, set()).add(keys)
         return
-    for entry in state.view.rules.get("correlations") or []:
-        target = entry["target"]
-        if target["webhook"] != item.webhook:
+    for entry in state.view.rules.correlations:
+        if entry.target_webhook != item.webhook:
             continue
-        for record in records_of(item, [{"webhook": target["webhook"], "records": target["records"]}]):
-            keys = tuple((name, str(resolve(record, pointer))) for name, pointer in sorted(target["keys"].items()))
-            if keys in state.sources.get(entry["id"], set()):
-                yield ok(entry["id"])
+        for record in records_of(item, (Observation(None, entry.target_webhook, entry.target_records),)):
+            keys = tuple((name, str(resolve(record, pointer))) for name, pointer in sorted(entry.target_keys.items()))
+            if keys in state.sources.get(entry.id, set()):
+                yield ok(entry.id)
             else:
                 state.pending.append((entry, keys, item))
 
@@ -200,9 +174,9 @@ def settle_correlations(state: ApiState) -> Iterator[Result]:
     """Judge callbacks whose source was unknown when they arrived, now that the run is over."""
     pending, state.pending = state.pending, []
     for entry, keys, _delivery in pending:
-        if keys in state.sources.get(entry["id"], set()):
-            yield ok(entry["id"])
+        if keys in state.sources.get(entry.id, set()):
+            yield ok(entry.id)
         else:
-            matches = [dict(k) for k in state.sources.get(entry["id"], set()) if set(keys) & set(k)]
-            yield violation(entry["id"], "Callback names no resource the suite created",
+            matches = [dict(k) for k in state.sources.get(entry.id, set()) if set(keys) & set(k)]
+            yield violation(entry.id, "Callback names no resource the suite created",
                             matches[0] if matches else "identifiers of a resource the suite created", dict(keys))

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
-from .._specs import SPEC_NAMES, Operation, Spec, load_spec
+from .._specs import SPEC_NAMES, Spec, load_spec
 from ._auth import TokenAuthority
 from ._callbacks import CallbackDispatcher
 from ._common import Call, JsonStore, dumps, loads
@@ -63,25 +63,15 @@ class MockContext:
     """The request body that created each resource, by the resource's identifiers (for scenario `given`s)."""
 
 
-@cache
-def load_specs(names: tuple[str, ...]) -> tuple[Spec, ...]:
-    """Specs are loaded and validated once per process: that is the slow part of starting a mock."""
-    return tuple(load_spec(name) for name in names)
+def load_specs(specs: Sequence[str | Spec]) -> tuple[Spec, ...]:
+    """The specs to serve: loaded Specs as they are, names and paths through the loader (cached per file)."""
+    return tuple(spec if isinstance(spec, Spec) else load_spec(spec) for spec in specs)
 
 
 @cache
 def _validators(spec: Spec) -> dict[str, OperationValidator]:
     schemas = SpecSchemas(spec)
     return {op_id: OperationValidator(schemas, op) for op_id, op in spec.operations.items() if not op.webhook}
-
-
-def _required_scopes(spec: Spec, operation: Operation) -> frozenset[str] | None:
-    """The scopes the spec's security asks for, or None when the operation needs no token."""
-    node = spec.resolve(operation.pointer)
-    requirements = node.get("security", spec.document.get("security") or [])
-    if not requirements or not requirements[0]:
-        return None
-    return frozenset(scope for scopes in requirements[0].values() for scope in scopes)
 
 
 @dataclass(frozen=True)
@@ -120,15 +110,15 @@ class MockApp:
     lifespan (starting and stopping the callback channel) are a Starlette router.
     """
 
-    def __init__(self, context: MockContext, spec_names: Sequence[str] = SPEC_NAMES) -> None:
+    def __init__(self, context: MockContext, specs: Sequence[str | Spec] = SPEC_NAMES) -> None:
         self.context = context
         self.families: list[Family] = []
         self._exact: dict[str, _Path] = {}
         self._templated: list[_Path] = []
-        for spec in load_specs(tuple(spec_names)):
-            family_class = FAMILIES.get(spec.rules["api"])
+        for spec in load_specs(specs):
+            family_class = FAMILIES.get(spec.rules.api)
             if family_class is None:
-                logger.warning("no mock behaviour for API %r (%s); not served", spec.rules["api"], spec.path)
+                logger.warning("no mock behaviour for API %r (%s); not served", spec.rules.api, spec.path)
                 continue
             family = family_class(spec, context)
             self.families.append(family)
@@ -138,7 +128,7 @@ class MockApp:
                 if operation.webhook or operation_id not in family.handlers:
                     continue
                 by_path.setdefault(operation.path, {})[operation.method] = _Runtime(
-                    family, operation_id, validators[operation_id], _required_scopes(spec, operation),
+                    family, operation_id, validators[operation_id], spec.required_scopes(operation_id),
                     operation_id in family.raw_operations,
                 )
             for template, methods in by_path.items():

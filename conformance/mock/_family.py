@@ -47,15 +47,15 @@ class Family:
     def __init__(self, spec: Spec, context: MockContext) -> None:
         self.spec = spec
         self.context = context
-        self.api: str = spec.rules["api"]
+        self.api: str = spec.rules.api
         self.faults = context.faults
         self.scenarios = ScenarioBook(spec)
         self.idempotency = IdempotencyStore(spec.rules)
-        errors = spec.rules["errors"]
-        self.validation_status = int(errors["validation"]["status"])
-        self.validation_codes: dict[str, str] = errors["validation"].get("codes") or {}
-        self.business_code: str | None = errors["validation"].get("business")
-        self.auth_statuses: dict[str, int] = errors.get("auth") or {}
+        errors = spec.rules.errors
+        self.validation_status = errors.validation_status
+        self.validation_codes: dict[str, str] = dict(errors.codes)
+        self.business_code: str | None = errors.business
+        self.auth_statuses: dict[str, int] = dict(errors.auth)
         self.handlers: dict[str, Handler] = {}
 
     # -- error bodies -------------------------------------------------------------------------------------------
@@ -112,19 +112,10 @@ class Family:
     def natural_statuses(self, webhook: str) -> list[str]:
         """The statuses a resource goes through when no scenario says otherwise: the state machine of
         `webhook` from its first-callback status along the first listed transition to a final state."""
-        for machine in self.spec.rules.get("state_machines") or []:
-            first = machine.get("first_callback") or {}
-            if first.get("webhook") != webhook:
-                continue
-            status = (first.get("statuses") or machine["initial"])[0]
-            path = [status]
-            while status not in machine.get("final", []) and machine["transitions"].get(status):
-                status = machine["transitions"][status][0]
-                if status in path:
-                    break
-                path.append(status)
-            return path
-        return []
+        machine = self.spec.rules.machine_with_first_callback(webhook)
+        if machine is None or machine.first_callback is None:
+            return []
+        return machine.path_from((machine.first_callback.statuses or machine.initial)[0])
 
     # -- background progress -------------------------------------------------------------------------------------
 

@@ -8,10 +8,10 @@ operation, its path parameters and its body, compared in canonical JSON form.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
+from .._specs import Rules
 from ._common import MISSING, Call
 
 
@@ -33,15 +33,15 @@ which the garbage collector stops tracking: a load test leaves tens of thousands
 class IdempotencyStore:
     """Remembered answers of one API, by the rule that keys them and the key."""
 
-    def __init__(self, rules: dict[str, Any]) -> None:
+    def __init__(self, rules: Rules) -> None:
         self.rules: dict[str, IdempotencyRule] = {}
-        for row in rules.get("idempotency") or []:
+        for row in rules.idempotency:
             rule = IdempotencyRule(
-                id=row["id"],
-                operations=frozenset(row["operations"]),
-                key=row["key"],
-                conflict_status=int(row["conflict"]["status"]),
-                conflict_code=row["conflict"].get("code"),
+                id=row.id,
+                operations=frozenset(row.operations),
+                key=row.key,
+                conflict_status=row.conflict_status,
+                conflict_code=row.conflict_code,
             )
             for operation in rule.operations:
                 self.rules[operation] = rule

@@ -17,7 +17,7 @@ class OAuth(Family):
 
     def __init__(self, spec, context) -> None:
         super().__init__(spec, context)
-        self.status_by_code: dict[str, int] = spec.rules["errors"].get("status_by_code") or {}
+        self.status_by_code: dict[str, int] = dict(spec.rules.errors.status_by_code)
         self.raw_operations = frozenset(spec.operations)
         for operation_id in spec.operations:
             self.handlers[operation_id] = self.token

@@ -137,22 +137,20 @@ class ScenarioBook:
 
     def __init__(self, spec: Spec) -> None:
         self.by_operation: dict[str, list[Scenario]] = {}
-        for index, row in enumerate(spec.rules.get("scenarios") or []):
-            pairs, bindings = _pairs(row.get("when") or {})
-            canonical = _canonical(spec, row["operation"])
-            given = row.get("given")
+        for index, row in enumerate(spec.rules.scenarios):
+            pairs, bindings = _pairs(dict(row.when))
+            canonical = _canonical(spec, row.operation)
             given_pairs = None
-            if given is not None:
-                given_pairs, _ = _pairs(given.get("when") or {})
+            if row.given is not None:
+                given_pairs, _ = _pairs(dict(row.given.when))
             path_bindings = tuple(
-                name for name, value in (row.get("path") or {}).items()
-                if isinstance(value, str) and value.startswith(_BINDING)
+                name for name, value in row.path.items() if isinstance(value, str) and value.startswith(_BINDING)
             )
             scenario = Scenario(
-                id=row["id"],
-                description=row.get("description", row["id"]),
-                operation=row["operation"],
-                expect=row["expect"],
+                id=row.id,
+                description=row.description,
+                operation=row.operation,
+                expect=row.expect,
                 pairs=tuple(pairs),
                 given_pairs=tuple(given_pairs) if given_pairs is not None else None,
                 parent_in_body=tuple(bindings),
@@ -160,7 +158,7 @@ class ScenarioBook:
                 names_no_trigger=all(pair.holds(canonical) for pair in pairs),
                 index=index,
             )
-            self.by_operation.setdefault(row["operation"], []).append(scenario)
+            self.by_operation.setdefault(row.operation, []).append(scenario)
 
         # Operations whose scenarios depend on the request body alone (no `given`, no dates) get their
         # choice cached by the values at the pointers the scenarios look at: the hot path of a load test.

@@ -18,7 +18,7 @@ from typing import Any
 import uvicorn
 
 from .._errors import UsageError
-from .._specs import SPEC_NAMES
+from .._specs import SPEC_NAMES, Spec
 from ._app import MockApp, MockContext, check_callback_url
 from ._auth import TokenAuthority
 from ._callbacks import CallbackDispatcher, CertSpec, RetryPolicy, client_ssl_context
@@ -46,7 +46,7 @@ class MockServer:
         callback_interval: float = 0.02,
         callback_client_cert: CertSpec | None = None,
         callback_ca: str | os.PathLike[str] | None = None,
-        specs: Sequence[str] = SPEC_NAMES,
+        specs: Sequence[str | Spec] = SPEC_NAMES,
     ) -> None:
         if not 0 <= int(port) <= 65535:
             raise UsageError(f"port must be between 0 and 65535, not {port}")

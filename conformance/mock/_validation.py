@@ -8,7 +8,6 @@ error body (Pay By Bank maps the keyword to a numbered code through its rules ta
 
 from __future__ import annotations
 
-import copy
 import urllib.parse
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,7 +15,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from .._specs import Operation, Spec, _strip
+from .._specs import Operation, Spec
 from ..formats import DOMAIN_FORMATS
 from ._common import day_offset, loads, utc_now
 
@@ -111,7 +110,7 @@ class SpecSchemas:
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        self.document = _strip(copy.deepcopy(spec.document), "readOnly")
+        self.document = spec.direction_document("request")
         self.registry = jsonschema_rs.Registry([(spec.uri, self.document)])
 
     def node(self, pointer: str) -> tuple[str, Any]:

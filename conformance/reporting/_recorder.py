@@ -26,7 +26,7 @@ from ._curl import curl_command
 from ._files import append_line, write_atomically
 from ._model import Exchange, Failure, Verdict
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 """certification.json format: MAJOR.MINOR (docs/reports.md says what each change may do)."""
 
 JSON_FILE = "certification.json"
@@ -46,16 +46,19 @@ def _spec_entry(spec: Any) -> dict[str, Any]:
     """A spec as the report names it: a loaded Spec, or a mapping already in report form."""
     if isinstance(spec, Mapping):
         entry = dict(spec)
-        return {key: entry.get(key) for key in ("name", "path", "sha256", "title", "version", "prefix")}
+        keys = ("name", "path", "sha256", "title", "version", "prefix", "openapi", "rules_table", "findings")
+        return {key: entry.get(key) for key in keys if key in entry or key in keys[:6]}
     info = (getattr(spec, "document", None) or {}).get("info", {})
-    rules = getattr(spec, "rules", None) or {}
     return {
         "name": spec.name,
         "path": str(spec.path) if getattr(spec, "path", None) else None,
         "sha256": spec.sha256,
         "title": info.get("title"),
         "version": str(info["version"]) if "version" in info else None,
-        "prefix": rules.get("prefix"),
+        "prefix": spec.prefix,
+        "openapi": spec.source_version,
+        "rules_table": str(spec.rules_path) if spec.rules_path else None,
+        "findings": [finding.to_dict() for finding in spec.findings],
     }
 
 

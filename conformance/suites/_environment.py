@@ -8,6 +8,7 @@ does not, one line), and open the Recorder. Workers receive only `settings` (pla
 
 from __future__ import annotations
 
+import re
 import secrets
 import socket
 import ssl
@@ -68,10 +69,33 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def load_specs(names: list[str]) -> list[Spec]:
-    """The bundled specs, each replaced by a given copy of the same name; the token endpoint always included."""
+_NAMED = re.compile(r"^([a-z0-9][a-z0-9-]*)=(.+)$")
+
+
+def split_spec_argument(text: str) -> tuple[str | None, str]:
+    """`--spec NAME=PATH` -> (NAME, PATH); `--spec PATH` or a bundled name -> (None, text)."""
+    match = _NAMED.match(text)
+    return (match.group(1), match.group(2)) if match else (None, text)
+
+
+def spec_argument(spec: Spec) -> str:
+    """How a loaded spec is named to another process (pytest-xdist workers): NAME=PATH."""
+    return f"{spec.name}={spec.path}"
+
+
+def load_specs(arguments: list[str], apis: list[str] | None = None) -> list[Spec]:
+    """The bundled specs, each replaced by a given document of the same API; the token endpoint always included.
+
+    A `--spec PATH` without a name takes the API of the only `--api` when there is exactly one of each;
+    otherwise the loader tells the API from the file's name or title, or says how to name it.
+    """
     loaded: dict[str, Spec] = {}
-    given = [load_spec(name) for name in names]
+    given = []
+    for text in arguments:
+        api, path = split_spec_argument(text)
+        if api is None and len(arguments) == 1 and apis and len(apis) == 1 and path not in SPEC_NAMES:
+            api = apis[0]
+        given.append(load_spec(path, api=api))
     for name in SPEC_NAMES:
         loaded[name] = load_spec(name)
     for spec in given:
@@ -112,7 +136,7 @@ class Environment:
 
     def _open(self) -> None:
         options = self.options
-        self.specs = load_specs(options.specs)
+        self.specs = load_specs(options.specs, options.apis)
         names = [spec.name for spec in self.specs]
         for api in options.apis:
             if api not in names:
@@ -129,7 +153,8 @@ class Environment:
             raise UsageError("--fault switches on a fault of the embedded mock; it cannot be used with --origin")
         client_id, client_secret = credentials_from_environment(required=not embedded and not self.dry)
         if self.dry:
-            self.settings = RunSettings(specs=[str(spec.path) for spec in self.specs], apis=self.apis, base_urls={},
+            self.settings = RunSettings(specs=[spec_argument(spec) for spec in self.specs], apis=self.apis,
+                                        base_urls={},
                                         token_url="", client_id="", client_secret="", profile=self.profile.name)
             return
         if embedded:
@@ -156,7 +181,8 @@ class Environment:
         rate = options.rate_limit if options.rate_limit is not None else (None if embedded else self.profile.rate_limit)
         verify: bool | str = options.ca_bundle or True
         self.settings = RunSettings(
-            specs=[str(spec.path) for spec in self.specs], apis=self.apis, base_urls=base_urls, token_url=token_url,
+            specs=[spec_argument(spec) for spec in self.specs], apis=self.apis, base_urls=base_urls,
+            token_url=token_url,
             client_id=client_id, client_secret=client_secret, scope=DEFAULT_SCOPE, wrong_scope=options.wrong_scope,
             profile=self.profile.name, seed=seed, sink=self.sink.origin if self.sink else None,
             rate_limit=rate or None, verify=verify, embedded=embedded, timeout=self.profile.timeout)
@@ -181,7 +207,7 @@ class Environment:
         retry = RetryPolicy(base=0.2, factor=2.0, cap=2.0, attempts=6, timeout=2.0)
         self.mock = MockServer(host="127.0.0.1", port=0, faults=tuple(self.options.faults), client_id=client_id,
                                client_secret=client_secret, scopes=(DEFAULT_SCOPE, WRONG_SCOPE),
-                               token_ttl=EMBEDDED_TOKEN_TTL, retry=retry)
+                               token_ttl=EMBEDDED_TOKEN_TTL, retry=retry, specs=self.specs)
         self.mock.start()
 
     def _start_sink(self, host: str, port: int) -> None:
@@ -210,8 +236,8 @@ class Environment:
                     continue
                 self.recorder.rule(spec.name, rule_id, description)
             known = view(spec)
-            for entry in spec.rules.get("coverage") or []:
-                if entry.get("webhook") and self.sink is None:
+            for entry in spec.rules.coverage:
+                if entry.webhook and self.sink is None:
                     continue
                 self.recorder.expect_statuses(spec.name, known.coverage_label(entry), known.coverage_values(entry))
 

@@ -10,6 +10,8 @@ import secrets
 import time
 from typing import Any
 
+from .._specs import Spec
+from .._specs._rules import Given, Scenario, StateMachine
 from ..checks import MISSING, Call, evaluate_one, ok, resolve, resolve_all, scenario_outcome, view, violation
 from ._parameters import probe_operation
 from ._requests import build, idempotency_keys, mutated, read_request
@@ -21,46 +23,44 @@ from ._runtime import Target
 def scenario(target: Target, api: str, scenario_id: str) -> None:
     """Drive one scenario trigger and judge its answer and callbacks against `expect`."""
     spec = target.specs[api]
-    entry = next(s for s in spec.rules["scenarios"] if s["id"] == scenario_id)
+    entry = spec.rules.scenario(scenario_id)
     given_call = run_given(target, api, entry)
     if given_call is not None and not _success(given_call):
-        target.collector.result(api, entry["operation"], violation(
+        target.collector.result(api, entry.operation, violation(
             scenario_id, "The scenario's `given` step failed", "a 2xx answer to the given request",
             given_call.status), given_call)
         return
-    request = build(spec, entry["operation"], entry.get("when"), entry.get("path"),
+    request = build(spec, entry.operation, entry.when, entry.path,
                     given_call.response_body if given_call else MISSING)
-    expect = entry["expect"]
-    call = target.send(request, expected=(expect["status"],))
+    call = target.send(request, expected=(entry.status,))
     callbacks = None
-    if expect.get("callbacks") and call.status == expect["status"]:
-        callbacks = wait_for_callbacks(target, call, expect["callbacks"]["webhook"], expect["callbacks"]["statuses"])
+    if entry.callbacks and call.status == entry.status:
+        callbacks = wait_for_callbacks(target, call, entry.callbacks.webhook, list(entry.callbacks.statuses))
     for result in scenario_outcome(entry, call.status, call.response_body, callbacks):
-        target.collector.result(api, entry["operation"], result, call)
+        target.collector.result(api, entry.operation, result, call)
     if _success(call):
-        last = expect["callbacks"]["statuses"][-1] if expect.get("callbacks") else None
+        last = entry.callbacks.statuses[-1] if entry.callbacks else None
         follow_to_rest(target, call, last)
 
 
-def run_given(target: Target, api: str, entry: dict[str, Any]) -> Call | None:
+def run_given(target: Target, api: str, entry: Scenario) -> Call | None:
     """Send a scenario's `given` request and let its resource come to rest."""
-    given = entry.get("given")
+    given = entry.given
     if not given:
         return None
     spec = target.specs[api]
-    call = target.send(build(spec, given["operation"], given.get("when")))
+    call = target.send(build(spec, given.operation, given.when))
     if _success(call):
         resting = _resting_status(spec, given)
         follow_to_rest(target, call, resting)
     return call
 
 
-def _resting_status(spec, given: dict[str, Any]) -> str | None:
+def _resting_status(spec, given: Given) -> str | None:
     """Where the given's resource comes to rest: the last callback status of the scenario that `given` repeats."""
-    for other in spec.rules.get("scenarios") or []:
-        if other["operation"] == given["operation"] and (other.get("when") or {}) == (given.get("when") or {}) \
-                and not other.get("given") and other["expect"].get("callbacks"):
-            return other["expect"]["callbacks"]["statuses"][-1]
+    for other in spec.rules.scenarios:
+        if other.operation == given.operation and other.when == given.when and not other.given and other.callbacks:
+            return other.callbacks.statuses[-1]
     return None
 
 
@@ -74,7 +74,7 @@ def follow_to_rest(target: Target, call: Call, resting: str | None = None) -> No
     spec = target.specs[call.api]
     for machine, _records in view(spec).machines_for(operation=call.operation_id) or \
             [(m, None) for m, _ in _machines_for_source(spec, call.operation_id)]:
-        identity = resolve(call.response_body, machine["identity"])
+        identity = resolve(call.response_body, machine.identity)
         if identity is MISSING:
             continue
         request = read_request(spec, machine, str(identity))
@@ -84,70 +84,58 @@ def follow_to_rest(target: Target, call: Call, resting: str | None = None) -> No
         delay = 0.02
         while True:
             read = target.send(request.copy())
-            status = resolve(read.response_body, machine["field"]) if _success(read) else MISSING
-            at_rest = status in machine["final"] or (resting is not None and status == resting) or \
+            status = resolve(read.response_body, machine.field) if _success(read) else MISSING
+            at_rest = status in machine.final or (resting is not None and status == resting) or \
                 (resting is None and status is not MISSING and _rests_without_action(machine, status, spec))
             if not _success(read) or at_rest or time.monotonic() > deadline:
                 break
             time.sleep(delay)
             delay = min(delay * 1.5, 0.25)
-        if _success(read) and status in machine["final"]:
+        if _success(read) and status in machine.final:
             target.send(request.copy())
 
 
-def _rests_without_action(machine: dict[str, Any], status: str, spec) -> bool:
+def _rests_without_action(machine: StateMachine, status: str, spec) -> bool:
     """A status a resource keeps until someone acts on it: the answer of a scenario with no callbacks."""
-    for entry in spec.rules.get("scenarios") or []:
-        if not entry["expect"].get("callbacks") and resolve(entry["expect"].get("body", {}),
-                                                             machine["field"]) == status:
-            return True
-    return False
+    return any(not entry.callbacks and resolve(entry.body, machine.field) == status for entry in spec.rules.scenarios)
 
 
-def _machines_for_source(spec, operation_id: str) -> list[tuple[dict[str, Any], str]]:
+def _machines_for_source(spec, operation_id: str) -> list[tuple[StateMachine, str]]:
     """State machines whose resource an operation creates without reporting its status (an acknowledgement)."""
     found = []
-    for correlation in spec.rules.get("correlations") or []:
-        if correlation["source"]["operation"] == operation_id:
-            found.extend(view(spec).machines_for(webhook=correlation["target"]["webhook"]))
+    for correlation in spec.rules.correlations_from(operation_id):
+        found.extend(spec.rules.machines_for(webhook=correlation.target_webhook))
     return found
-
-
-def _correlation(spec, operation_id: str, webhook: str) -> dict[str, Any] | None:
-    for entry in spec.rules.get("correlations") or []:
-        if entry["source"]["operation"] == operation_id and entry["target"]["webhook"] == webhook:
-            return entry
-    return None
 
 
 def wait_for_callbacks(target: Target, call: Call, webhook: str, expected: list[str]) -> list[tuple[str, Any]]:
     """The statuses (deduplicated: retries repeat them) the sink received about the resource `call` created."""
     spec = target.specs[call.api]
-    correlation = _correlation(spec, call.operation_id, webhook)
-    machines = view(spec).machines_for(webhook=webhook)
+    correlation = spec.rules.correlation(call.operation_id, webhook)
+    machines = spec.rules.machines_for(webhook=webhook)
     if correlation is None or not machines:
         return []
     machine = machines[0][0]
     # Follow the resource by its identity alone: whether the other keys match is the correlation check's job.
-    names = [name for name, pointer in correlation["target"]["keys"].items() if pointer == machine["identity"]]
+    names = [name for name, pointer in correlation.target_keys.items() if pointer == machine.identity]
     wanted = {name: evaluate_one(expression, request=call.request, response=call.response_body)
-              for name, expression in correlation["source"]["keys"].items() if not names or name in names}
+              for name, expression in correlation.source_keys.items() if not names or name in names}
     deadline = time.monotonic() + target.profile.callback_timeout
     found: list[tuple[str, Any]] = []
     while True:
         found = []
         for delivery in target.deliveries(call.api, webhook):
-            for record in resolve_all(delivery["body"], correlation["target"]["records"]):
+            for record in resolve_all(delivery["body"], correlation.target_records):
                 if not isinstance(record, dict):
                     continue
-                if all(str(resolve(record, correlation["target"]["keys"][name])) == str(value)
+                if all(str(resolve(record, correlation.target_keys[name])) == str(value)
                        for name, value in wanted.items()):
-                    status = resolve(record, machine["field"])
+                    status = resolve(record, machine.field)
                     if not found or found[-1][0] != status:
                         found.append((status, record))
         statuses = [status for status, _ in found]
         done = statuses == expected or len(statuses) > len(expected) or (
-            statuses and (statuses[-1] in machine["final"] or statuses[-1] == expected[-1]))
+            statuses and (statuses[-1] in machine.final or statuses[-1] == expected[-1]))
         if done or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
@@ -159,25 +147,25 @@ def wait_for_callbacks(target: Target, call: Call, webhook: str, expected: list[
 def final_state_holds(target: Target, api: str, scenario_id: str) -> None:
     """After a follow-up brought a resource to a final state, the same follow-up again must not move it."""
     spec = target.specs[api]
-    entry = next(s for s in spec.rules["scenarios"] if s["id"] == scenario_id)
+    entry = spec.rules.scenario(scenario_id)
     given_call = run_given(target, api, entry)
     if given_call is None or not _success(given_call):
         return
-    request = build(spec, entry["operation"], entry.get("when"), entry.get("path"), given_call.response_body)
+    request = build(spec, entry.operation, entry.when, entry.path, given_call.response_body)
     first = target.send(request)
     if not _success(first):
         return
-    again = build(spec, entry["operation"], entry.get("when"), entry.get("path"), given_call.response_body)
+    again = build(spec, entry.operation, entry.when, entry.path, given_call.response_body)
     second = target.send(again, expected=(400, 404, 409, 412, 422))
-    for machine, _ in view(spec).machines_for(operation=entry["operation"]):
-        before, after = resolve(first.response_body, machine["field"]), resolve(second.response_body, machine["field"])
-        if before not in machine["final"]:
+    for machine, _ in spec.rules.machines_for(operation=entry.operation):
+        before, after = resolve(first.response_body, machine.field), resolve(second.response_body, machine.field)
+        if before not in machine.final:
             continue
         if _success(second) and after is not MISSING and after != before:
-            target.collector.result(api, entry["operation"], violation(
-                machine["id"], "Final state left", f"{machine['field']} stays {before}", after), second)
+            target.collector.result(api, entry.operation, violation(
+                machine.id, "Final state left", f"{machine.field} stays {before}", after), second)
         else:
-            target.collector.result(api, entry["operation"], ok(machine["id"]), second)
+            target.collector.result(api, entry.operation, ok(machine.id), second)
 
 
 # -- idempotency ------------------------------------------------------------------------------------------
@@ -186,15 +174,14 @@ def final_state_holds(target: Target, api: str, scenario_id: str) -> None:
 def idempotency(target: Target, api: str, rule_id: str, operation_id: str) -> None:
     """Same key and payload: the original answer again. Same key, another payload: refused as the table says."""
     spec = target.specs[api]
-    entry = next(e for e in spec.rules["idempotency"] if e["id"] == rule_id)
-    base = next((s for s in spec.rules.get("scenarios") or []
-                 if s["operation"] == operation_id and 200 <= s["expect"]["status"] < 300), None)
+    entry = spec.rules.idempotency_rule(rule_id)
+    base = next((s for s in spec.rules.scenarios if s.operation == operation_id and 200 <= s.status < 300), None)
     given_call = run_given(target, api, base) if base else None
     if given_call is not None and not _success(given_call):
         target.collector.skipped(api, rule_id, operation_id, "the request it repeats could not be prepared")
         return
     given_body = given_call.response_body if given_call else MISSING
-    request = build(spec, operation_id, (base or {}).get("when"), (base or {}).get("path"), given_body)
+    request = build(spec, operation_id, base.when if base else None, base.path if base else None, given_body)
     first = target.send(request.copy())
     if not _success(first):
         target.collector.skipped(api, rule_id, operation_id, f"the original request was answered {first.status}")
@@ -212,30 +199,30 @@ def idempotency(target: Target, api: str, rule_id: str, operation_id: str) -> No
             {"status": first.status, "body": first.response_body},
             {"status": replay.status, "body": replay.response_body}), replay)
     keep = {expr.partition("#")[2] for expr in idempotency_keys(spec, operation_id) if "#" in expr}
-    keep |= set(((base or {}).get("when") or {}).keys())
+    keep |= set(base.when) if base else set()
     other = mutated(spec, request, keep)
     if other is None:
         return
-    conflict = target.send(other, expected=(entry["conflict"]["status"],))
+    conflict = target.send(other, expected=(entry.conflict_status,))
     problems = []
-    if conflict.status != entry["conflict"]["status"]:
+    if conflict.status != entry.conflict_status:
         problems.append(f"HTTP {conflict.status}")
-    code = entry["conflict"].get("code")
-    code_at = ((spec.rules.get("errors") or {}).get("validation") or {}).get("code_at")
+    code = entry.conflict_code
+    code_at = spec.rules.errors.code_at
     if code and code_at and code not in [str(c) for c in resolve_all(conflict.response_body, code_at)]:
         problems.append(f"codes {resolve_all(conflict.response_body, code_at)}")
     if problems:
         target.collector.result(api, operation_id, violation(
             rule_id, "Key reused with another payload not refused",
-            f"HTTP {entry['conflict']['status']}" + (f" with code {code}" if code else ""), ", ".join(problems)),
+            f"HTTP {entry.conflict_status}" + (f" with code {code}" if code else ""), ", ".join(problems)),
             conflict)
     else:
         target.collector.result(api, operation_id, ok(rule_id), conflict)
 
 
 def _identity_pointer(spec, operation_id: str) -> str | None:
-    machines = view(spec).machines_for(operation=operation_id)
-    return machines[0][0]["identity"] if machines else None
+    machines = spec.rules.machines_for(operation=operation_id)
+    return machines[0][0].identity if machines else None
 
 
 # -- credentials ------------------------------------------------------------------------------------------
@@ -260,8 +247,7 @@ def credentials(target: Target, api: str, kind: str) -> None:
     spec = target.specs[api]
     operation_id = probe_operation(spec)
     rule = view(spec).rule("{P}-AUTH-ENFORCED")
-    auth_table = (spec.rules.get("errors") or {}).get("auth") or {}
-    expected = auth_table.get(_AUTH_KEYS[kind], 403 if kind == "wrong_scope" else 401)
+    expected = spec.rules.errors.auth_status(_AUTH_KEYS[kind])
     bearer = "oauth2" in target.security(api, operation_id)
     if kind == "missing":
         authorization = None
@@ -341,7 +327,7 @@ def generated(target: Target, api: str, operation_id: str) -> None:
     """Valid requests from the strategies, then Schemathesis' negative mode, each judged by every check."""
     import strategies
 
-    _hypothesis_run(target, strategies.requests(api, operation_id), target.profile.examples,
+    _hypothesis_run(target, strategies.requests(target.specs[api], operation_id), target.profile.examples,
                     lambda value: target.send(as_case(target, api, operation_id, value)))
     if target.profile.negative_examples:
         from schemathesis import GenerationMode
@@ -356,12 +342,14 @@ def invalid_requests(target: Target, api: str, operation_id: str) -> None:
     most JSON Schema keywords when the profile caps them), `invalid_per_rule` examples each."""
     import strategies
 
-    found = [t for t in strategies.targets(api) if t.kind == "operation" and t.operation_id == operation_id]
+    found = [t for t in strategies.targets(target.specs[api])
+             if t.kind == "operation" and t.operation_id == operation_id]
     rules = select_rules(list(found[0].rules) if found else [], target.profile.invalid_rules,
                          f"{target.settings.seed}:{api}:{operation_id}")
     for rule in rules:
-        for example, broken in invalid_examples(api, operation_id, rule, target.profile.invalid_per_rule,
-                                                target.settings.seed):
+        examples = invalid_examples(target.specs[api], operation_id, rule, target.profile.invalid_per_rule,
+                                    target.settings.seed)
+        for example, broken in examples:
             target.send(as_case(target, api, operation_id, example), intent="invalid",
                         keyword=getattr(broken, "keyword", None))
 
@@ -388,14 +376,14 @@ def select_rules(rules: list[str], limit: int | None, seed: str) -> list[str]:
     return chosen
 
 
-_EXAMPLES: dict[tuple[str, str, str, int, int], list[Any]] = {}
+_EXAMPLES: dict[tuple[str, str, str, str, int, int], list[Any]] = {}
 
 
-def invalid_examples(api: str, operation_id: str, rule: str, n: int, seed: int) -> list[Any]:
+def invalid_examples(spec: Spec, operation_id: str, rule: str, n: int, seed: int) -> list[Any]:
     """Examples breaking one rule, drawn with the run's seed; the same draw is reused within a process."""
     import strategies
 
-    key = (api, operation_id, rule, n, seed)
+    key = (spec.name, spec.sha256, operation_id, rule, n, seed)
     if key not in _EXAMPLES:
-        _EXAMPLES[key] = strategies.sample(strategies.invalid(api, operation_id, rule), n=n, seed=seed)
+        _EXAMPLES[key] = strategies.sample(strategies.invalid(spec, operation_id, rule), n=n, seed=seed)
     return _EXAMPLES[key]

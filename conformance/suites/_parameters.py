@@ -17,10 +17,13 @@ from ._runtime import RunSettings
 
 
 @cache
-def _specs(paths: tuple[str, ...]) -> dict[str, Spec]:
+def _specs(arguments: tuple[str, ...]) -> dict[str, Spec]:
+    from ._environment import split_spec_argument
+
     loaded = {}
-    for path in paths:
-        spec = load_spec(path)
+    for text in arguments:
+        api, path = split_spec_argument(text)
+        spec = load_spec(path, api=api)
         loaded[spec.name] = spec
     return loaded
 
@@ -31,10 +34,7 @@ def specs_of(settings: RunSettings) -> dict[str, Spec]:
 
 def security_types(spec: Spec, operation_id: str) -> list[str]:
     """The security scheme types an operation requires ("oauth2", "http"); empty when it is open."""
-    operation = spec.resolve(spec.operations[operation_id].pointer)
-    requirements = operation.get("security", spec.document.get("security") or [])
-    schemes = (spec.document.get("components") or {}).get("securitySchemes") or {}
-    return [schemes[name]["type"] for requirement in requirements for name in requirement if name in schemes]
+    return [scheme.get("type", "") for scheme in spec.security_schemes(operation_id).values()]
 
 
 def operations(spec: Spec) -> list[str]:
@@ -47,19 +47,18 @@ def body_operations(spec: Spec) -> list[str]:
 
 
 def scenarios(spec: Spec) -> list[str]:
-    return [entry["id"] for entry in spec.rules.get("scenarios") or []]
+    return [entry.id for entry in spec.rules.scenarios]
 
 
 def follow_ups(spec: Spec) -> list[str]:
     """Scenarios acting on an existing resource whose state a machine tracks (capture, void, ...)."""
-    known = view(spec)
-    return [entry["id"] for entry in spec.rules.get("scenarios") or []
-            if entry.get("given") and entry.get("path") and known.machines_for(operation=entry["operation"])
-            and 200 <= entry["expect"]["status"] < 300]
+    return [entry.id for entry in spec.rules.scenarios
+            if entry.given and entry.path and spec.rules.machines_for(operation=entry.operation)
+            and 200 <= entry.status < 300]
 
 
 def idempotent_writes(spec: Spec) -> list[str]:
-    return [f"{entry['id']}:{op}" for entry in spec.rules.get("idempotency") or [] for op in entry["operations"]]
+    return [f"{entry.id}:{op}" for entry in spec.rules.idempotency for op in entry.operations]
 
 
 def probe_operation(spec: Spec) -> str | None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .._specs import Spec
+from .._specs._rules import StateMachine
 from ..checks import MISSING, evaluate_one, set_pointer, view
 
 _TODAY = re.compile(r"^\$today(?:\+(\d+)d)?$")
@@ -55,22 +56,12 @@ def resolve_value(value: Any, given: Any = MISSING) -> Any:
 
 def parameters(spec: Spec, operation_id: str) -> list[dict[str, Any]]:
     """An operation's parameters (path-level and its own), $refs followed, the operation's winning."""
-    operation = spec.operations[operation_id]
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    if not operation.webhook:
-        item = spec.resolve(operation.pointer.rsplit("/", 1)[0])
-        for parameter in item.get("parameters") or []:
-            parameter = spec._deref(parameter)
-            found[(parameter["in"], parameter["name"])] = parameter
-    for parameter in spec.resolve(operation.pointer).get("parameters") or []:
-        parameter = spec._deref(parameter)
-        found[(parameter["in"], parameter["name"])] = parameter
-    return list(found.values())
+    return [parameter for _, parameter in spec.parameters(operation_id)]
 
 
 def example_value(spec: Spec, schema: dict[str, Any]) -> Any:
     """A value for a parameter: its schema's example, default or first enum value, else a fitting string."""
-    schema = spec._deref(schema)
+    schema = spec.deref(schema)
     for key in ("examples",):
         if schema.get(key):
             return schema[key][0]
@@ -86,12 +77,11 @@ def example_value(spec: Spec, schema: dict[str, Any]) -> Any:
 
 def idempotency_keys(spec: Spec, operation_id: str) -> list[str]:
     """The runtime expressions of the idempotency keys an operation carries."""
-    return [entry["key"] for entry in spec.rules.get("idempotency") or [] if operation_id in entry["operations"]]
+    return [entry.key for entry in spec.rules.idempotency if operation_id in entry.operations]
 
 
 def media_type(spec: Spec, operation_id: str) -> str | None:
-    body = spec._deref(spec.resolve(spec.operations[operation_id].pointer).get("requestBody") or {})
-    return next(iter(body.get("content") or {}), None)
+    return next(iter(spec.request_media(operation_id)), None)
 
 
 def build(spec: Spec, operation_id: str, when: dict[str, Any] | None = None,
@@ -120,7 +110,7 @@ def build(spec: Spec, operation_id: str, when: dict[str, Any] | None = None,
         name, where = parameter["name"], parameter["in"]
         schema = parameter.get("schema") or {}
         if where == "header" and name.lower() in header_keys:
-            request.headers[name] = fresh_key(int(spec._deref(schema).get("maxLength", 32)))
+            request.headers[name] = fresh_key(int(spec.deref(schema).get("maxLength", 32)))
         elif where == "path":
             source = (path or {}).get(name)
             value = resolve_value(source, given) if source else MISSING
@@ -136,13 +126,13 @@ def _max_length(spec: Spec, operation_id: str, pointer: str) -> int:
     schema_pointer = view(spec).request_schema(operation_id)
     node: Any = spec.resolve(schema_pointer) if schema_pointer else {}
     for part in pointer.strip("/").split("/"):
-        node = spec._deref(node)
+        node = spec.deref(node)
         node = (node.get("properties") or {}).get(part, {}) if isinstance(node, dict) else {}
-    node = spec._deref(node)
+    node = spec.deref(node)
     return int(node.get("maxLength", 32)) if isinstance(node, dict) else 32
 
 
-def read_request(spec: Spec, machine: dict[str, Any], identity: str) -> Request | None:
+def read_request(spec: Spec, machine: StateMachine, identity: str) -> Request | None:
     """A request reading a state machine's resource by its identity (a path parameter, else a same-named query)."""
     known = view(spec)
     operation_id = known.read_operation(machine)
@@ -153,7 +143,7 @@ def read_request(spec: Spec, machine: dict[str, Any], identity: str) -> Request 
     if path_names:
         request.path_parameters[path_names[0]] = identity
         return request
-    name = machine["identity"].rstrip("/").rsplit("/", 1)[-1]
+    name = machine.identity.rstrip("/").rsplit("/", 1)[-1]
     query_names = [p["name"] for p in parameters(spec, operation_id) if p["in"] == "query"]
     if name in query_names:
         request.query = {name: identity}
@@ -184,12 +174,12 @@ def mutated(spec: Spec, request: Request, keep: set[str]) -> Request | None:
 
 
 def _leaves_with_schema(spec: Spec, schema: Any, value: Any, pointer: str):
-    schema = spec._deref(schema)
+    schema = spec.deref(schema)
     if not isinstance(schema, dict):
         return
     merged = dict(schema)
     for sub in schema.get("allOf") or []:
-        sub = spec._deref(sub)
+        sub = spec.deref(sub)
         merged = {**sub, **merged, "properties": {**(sub.get("properties") or {}), **(merged.get("properties") or {})}}
     if isinstance(value, dict):
         for name, item in value.items():

@@ -18,7 +18,7 @@ import httpx
 import requests
 
 from .._errors import TargetUnreachable
-from .._specs import Spec, load_spec
+from .._specs import Spec
 from ..auth import OAuthClient, basic_credentials, schemathesis_auth, schemathesis_basic_auth
 from ..checks import MISSING, NOT_JSON, Call, Judge, Result, parse_body, violation
 from ..checks import _schemathesis as st_checks
@@ -142,10 +142,9 @@ class Target:
 
     def __init__(self, settings: RunSettings) -> None:
         self.settings = settings
-        self.specs: dict[str, Spec] = {}
-        for path in settings.specs:
-            spec = load_spec(path)
-            self.specs[spec.name] = spec
+        from ._parameters import specs_of
+
+        self.specs: dict[str, Spec] = dict(specs_of(settings))
         self.apis = [name for name in settings.apis if name in self.specs]
         self.profile: Profile = profile(settings.profile)
         if settings.timeout:

@@ -90,12 +90,12 @@ class SlowOnOneStatus(CallbackReceiver):
 
     def __init__(self, api: str):
         super().__init__(api)
-        self.slow_status = next(machine["final"][0] for machine in self._machines() if machine.get("final"))
+        self.slow_status = next(machine.final[0] for machine in self._machines() if machine.final)
 
-    def _machines(self) -> list[dict[str, Any]]:
+    def _machines(self) -> tuple[Any, ...]:
         from conformance import load_spec
 
-        return load_spec(self.api).rules["state_machines"]
+        return load_spec(self.api).rules.state_machines
 
     async def receive(self, request: Request) -> JSONResponse:
         try:

@@ -26,7 +26,7 @@ def _call(api: Api, name: str, token: str | None) -> object:
 
 def _assert_error(name: str, response, status: int) -> None:
     assert response.status_code == status, response.text
-    schema = spec(name).rules["errors"]["schema"]
+    schema = spec(name).rules.errors.schema
     if name == "pay-by-bank":  # non-validation errors use the plain error body
         schema = "#/components/schemas/ErrorResponse"
     assert list(spec(name).validator(schema, "response").iter_errors(response.json())) == []

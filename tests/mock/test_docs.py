@@ -15,10 +15,10 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "mock.md"
 def test_every_scenario_and_fault_is_documented():
     text = DOC.read_text(encoding="utf-8")
     for name in SPEC_NAMES:
-        for row in spec(name).rules.get("scenarios") or []:
-            if row["id"].startswith("OP-SCENARIO-HTTP-"):
+        for row in spec(name).rules.scenarios:
+            if row.id.startswith("OP-SCENARIO-HTTP-"):
                 continue  # documented as one row, OP-SCENARIO-HTTP-400 ... OP-SCENARIO-HTTP-504
-            assert f"`{row['id']}`" in text, row["id"]
+            assert f"`{row.id}`" in text, row.id
     for fault in FAULTS.values():
         assert f"| `{fault.name}` | {fault.api} | `{fault.rule}` |" in text, fault.name
     for endpoint in ("/_mock/callback-url", "/_mock/callbacks", "/_mock/faults"):

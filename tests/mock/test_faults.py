@@ -54,10 +54,10 @@ def _pbb_callbacks(env: Env, **changes) -> list[dict]:
 
 
 def _transitions_legal(statuses: list[str]) -> bool:
-    machine = spec("global-payments").rules["state_machines"][0]
-    if statuses[0] not in machine["initial"]:
+    machine = spec("global-payments").rules.state_machines[0]
+    if statuses[0] not in machine.initial:
         return False
-    return all(b in machine["transitions"].get(a, []) for a, b in zip(statuses, statuses[1:], strict=False))
+    return all(b in machine.transitions.get(a, ()) for a, b in zip(statuses, statuses[1:], strict=False))
 
 
 # -- one probe per fault: True when the misbehaviour shows ---------------------------------------------------------

@@ -14,28 +14,28 @@ from mock_support import scenario_request, settle_given, spec, subset_matches, w
 from conformance import SPEC_NAMES
 
 SCENARIOS = [
-    pytest.param(name, row, id=row["id"]) for name in SPEC_NAMES for row in spec(name).rules.get("scenarios") or []
+    pytest.param(name, row.id, id=row.id) for name in SPEC_NAMES for row in spec(name).rules.scenarios
 ]
 
 
 @pytest.mark.parametrize(("spec_name", "scenario"), SCENARIOS)
 def test_scenario(mock, api, receiver, spec_name, scenario):
+    scenario = spec(spec_name).rules.scenario(scenario)
     given_answer = None
-    if "given" in scenario:
-        given = scenario["given"]
-        given_answer = scenario_request(api, spec_name, given["operation"], given.get("when") or {})
+    if scenario.given:
+        given_answer = scenario_request(api, spec_name, scenario.given.operation, dict(scenario.given.when))
         assert given_answer.status_code < 300, given_answer.text
         settle_given(api, spec_name, given_answer)
 
-    answer = scenario_request(api, spec_name, scenario["operation"], scenario["when"], given_answer,
-                              scenario.get("path"))
-    expect = scenario["expect"]
+    answer = scenario_request(api, spec_name, scenario.operation, dict(scenario.when), given_answer,
+                              dict(scenario.path) or None)
+    expect = scenario.expect
     assert answer.status_code == expect["status"], answer.text
     assert answer.headers["content-type"].startswith("application/json")
     body = answer.json()
     assert subset_matches(expect.get("body") or {}, body), body
     if answer.status_code >= 400:
-        error_schema = spec(spec_name).rules["errors"]["schema"]
+        error_schema = spec(spec_name).rules.errors.schema
         errors = list(spec(spec_name).validator(error_schema, "response").iter_errors(body))
         assert errors == [], body
 
@@ -69,13 +69,13 @@ def test_every_documented_status_is_reachable_through_a_scenario():
     for name in ("global-payments", "pay-by-bank", "online-payments"):
         the_spec = spec(name)
         reached: set[str] = set()
-        for row in the_spec.rules["scenarios"]:
-            reached.update((row["expect"].get("callbacks") or {}).get("statuses") or [])
-            reached.update(_values(row["expect"].get("body") or {}))
-        for coverage in the_spec.rules.get("coverage") or []:
-            documented = set(the_spec.resolve(coverage["schema"])["enum"])
+        for row in the_spec.rules.scenarios:
+            reached.update(row.callbacks.statuses if row.callbacks else ())
+            reached.update(_values(dict(row.body)))
+        for coverage in the_spec.rules.coverage:
+            documented = set(the_spec.resolve(coverage.schema)["enum"])
             missing = documented - reached
-            assert not missing, f"{name} {coverage['field']}: no scenario reaches {sorted(missing)}"
+            assert not missing, f"{name} {coverage.field}: no scenario reaches {sorted(missing)}"
 
 
 def _values(node):

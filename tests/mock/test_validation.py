@@ -39,7 +39,7 @@ def test_pay_by_bank_codes_come_from_the_rules_table(api, body, headers, code, f
     errors = response.json()["errors"]
     assert {"code": code, "field": field} in [{"code": e["code"], "field": e["field"]} for e in errors], errors
     assert _valid("pay-by-bank", "#/components/schemas/ValidationErrorResponse", response.json())
-    table = spec("pay-by-bank").rules["errors"]["validation"]["codes"]
+    table = spec("pay-by-bank").rules.errors.codes
     assert code in table.values()
 
 

@@ -59,14 +59,14 @@ def test_records_each_delivery_as_it_arrives(tmp_path):
 
 def drive(mock: MockServer, sink: CallbackSink, api: str) -> Target:
     """Run every scenario of an API that leads to callbacks, as certify does, and tell the sink what was created."""
-    settings = RunSettings(specs=[str(spec.path) for spec in SPECS.values()], apis=[api],
+    settings = RunSettings(specs=[f"{spec.name}={spec.path}" for spec in SPECS.values()], apis=[api],
                            base_urls={name: mock.base_url(name) for name in SPECS}, token_url=mock.token_url,
                            client_id=CLIENT_ID, client_secret=CLIENT_SECRET, sink=sink.origin, embedded=True)
     target = Target(settings)
     try:
-        for scenario in SPECS[api].rules["scenarios"]:
-            if scenario["expect"].get("callbacks"):
-                _flows.scenario(target, api, scenario["id"])
+        for scenario in SPECS[api].rules.scenarios:
+            if scenario.callbacks:
+                _flows.scenario(target, api, scenario.id)
         for record in target.collector.to_records():
             if record["kind"] == "source":
                 sink.add_source(record["api"], record["correlation"], record["keys"])
@@ -85,16 +85,16 @@ def test_every_status_reaches_the_sink_and_every_judgement_holds(api):
         drive(mock, sink, api)
         sink.finish(timeout=5)
     known = view(SPECS[api])
-    for entry in SPECS[api].rules["coverage"]:
+    for entry in SPECS[api].rules.coverage:
         assert set(known.coverage_values(entry)) <= sink.seen[api][known.coverage_label(entry)], entry
     assert sink.violations == []
     judged = {result.rule_id for _, _, result, _ in sink.results}
     assert known.rule("{P}-CALLBACK-RETRY") in judged
-    for machine in SPECS[api].rules["state_machines"]:
-        assert machine["id"] in judged
-        assert machine["first_callback"]["id"] in judged
-    for correlation in SPECS[api].rules["correlations"]:
-        assert correlation["id"] in judged
+    for machine in SPECS[api].rules.state_machines:
+        assert machine.id in judged
+        assert machine.first_callback.id in judged
+    for correlation in SPECS[api].rules.correlations:
+        assert correlation.id in judged
     for key in sink._refused:
         attempts = [status for _, status in sink._attempts[key]]
         assert attempts == [500, 500, 500, 200], "retried until accepted, then no more"
@@ -107,12 +107,12 @@ def callback_rules(spec) -> set[str]:
     rules = {known.rule("{P}-CALLBACK-RETRY")}
     for operation_id in known.webhooks.values():
         rules |= set(known.conditional_rules(known.request_schema(operation_id)))
-    for machine in spec.rules.get("state_machines") or []:
-        if any(seen.get("webhook") for seen in machine["observed_in"]):
-            rules.add(machine["id"])
-        if machine.get("first_callback"):
-            rules.add(machine["first_callback"]["id"])
-    rules |= {entry["id"] for entry in spec.rules.get("correlations") or []}
+    for machine in spec.rules.state_machines:
+        if any(seen.webhook for seen in machine.observed_in):
+            rules.add(machine.id)
+        if machine.first_callback:
+            rules.add(machine.first_callback.id)
+    rules |= {entry.id for entry in spec.rules.correlations}
     return rules
 
 

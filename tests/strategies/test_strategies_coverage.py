@@ -92,14 +92,14 @@ def test_every_documented_rule_has_an_invalid_variant(api: str) -> None:
             assert strategies.invalid(api, target.name, rule) is not None
 
 
-@pytest.mark.parametrize("api", [name for name in SPEC_NAMES if SPECS[name].rules.get("coverage")])
+@pytest.mark.parametrize("api", [name for name in SPEC_NAMES if SPECS[name].rules.coverage])
 def test_every_status_of_every_callback_is_generated(api: str) -> None:
     spec = SPECS[api]
-    for entry in spec.rules["coverage"]:
-        if "webhook" not in entry:
+    for entry in spec.rules.coverage:
+        if not entry.webhook:
             continue
-        statuses = set(spec.resolve(entry["schema"])["enum"])
+        statuses = set(spec.resolve(entry.schema)["enum"])
         seen: set[str] = set()
-        for body in strategies.sample(strategies.callbacks(api, entry["webhook"]), 150, seed=31):
-            seen.update(at(body, entry["field"]))
-        assert seen == statuses, f"{entry['webhook']}: never generated {sorted(statuses - seen)}"
+        for body in strategies.sample(strategies.callbacks(api, entry.webhook), 150, seed=31):
+            seen.update(at(body, entry.field))
+        assert seen == statuses, f"{entry.webhook}: never generated {sorted(statuses - seen)}"

@@ -85,7 +85,7 @@ def test_any_rule_pairs_each_example_with_the_rule_it_breaks(api: str) -> None:
 
 def test_rules_carry_their_keyword_for_numbered_error_codes() -> None:
     """Pay By Bank maps keywords to numbered codes (rules table); every rule's keyword is in that table."""
-    codes = SPECS["pay-by-bank"].rules["errors"]["validation"]["codes"]
+    codes = SPECS["pay-by-bank"].rules.errors.codes
     for target in strategies.targets("pay-by-bank"):
         if target.kind != "operation":
             continue

@@ -244,7 +244,7 @@ def test_callback_retry_judgement(specs):
 
 
 def test_scenario_outcome_matches_subsets_and_callback_order(specs):
-    scenario = next(s for s in specs["pay-by-bank"].rules["scenarios"] if s["id"] == "PBB-SCENARIO-FAILED")
+    scenario = specs["pay-by-bank"].rules.scenario("PBB-SCENARIO-FAILED")
     good = [("NONE", {}), ("SENT", {}), ("FAILED", {"statusMessage": "Payment rejected by the debtor's bank"})]
     assert [r.passed for r in scenario_outcome(scenario, 201, {}, good)] == [True]
     assert [r.passed for r in scenario_outcome(scenario, 201, {}, good[:2])] == [False]
@@ -264,6 +264,6 @@ def test_every_check_is_named_documented_and_in_the_catalogue(specs):
         assert registered.description, f"{registered.name} has no docstring"
     ids = {rule for spec in specs.values() for rule, _ in catalogue(spec)}
     for spec in specs.values():
-        for entry in spec.rules.get("scenarios") or []:
-            assert entry["id"] in ids
+        for entry in spec.rules.scenarios:
+            assert entry.id in ids
     assert {"OP-NO-CARD-DATA", "GP-CALLBACK-RETRY", "PBB-STATUS-COVERAGE", "OAUTH-ERROR-SHAPE"} <= ids
