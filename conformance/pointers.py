@@ -93,6 +93,24 @@ def resolve(document: Any, pointer: str) -> Any:
     return found[0] if found else MISSING
 
 
+def resolve_split(document: Any, parts: tuple[str, ...] | list[str]) -> Any:
+    """The value at an already split pointer without wildcards, or MISSING (the hot path of the mock)."""
+    node = document
+    for part in parts:
+        if isinstance(node, dict):
+            if part not in node:
+                return MISSING
+            node = node[part]
+        elif isinstance(node, list):
+            try:
+                node = node[int(part)]
+            except (ValueError, IndexError):
+                return MISSING
+        else:
+            return MISSING
+    return node
+
+
 def locations(value: Any, pointer: str) -> Iterator[tuple[Any, str | int]]:
     """(container, key) for every place the pointer reaches whose parent exists (the key itself may not)."""
     parts = split(pointer)

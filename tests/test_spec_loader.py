@@ -254,7 +254,8 @@ def test_unicode_property_classes_mean_the_same_to_every_consumer(quirks: Path):
     checks = spec.validator("#/components/schemas/Widget/properties/city", "response")
     rust = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
     for value, valid in (("Zoë", True), ("北京", True), ("O'Brien", True), ("Zo3", False), ("a_b", False)):
-        assert checks.is_valid(value) is valid and rust.is_valid(value) is valid and bool(re.match(pattern, value)) is valid
+        assert checks.is_valid(value) is valid and rust.is_valid(value) is valid
+        assert bool(re.match(pattern, value)) is valid
     mock = OperationValidator(SpecSchemas(spec), spec.operations["createWidget"])
     assert mock.problems({"request-id": "r"}, {}, {}, {"city": "Zoë", "secret": "s", "size": 1}) == []
     assert mock.problems({"request-id": "r"}, {}, {}, {"city": "Zo3", "secret": "s", "size": 1})[0].keyword == "pattern"

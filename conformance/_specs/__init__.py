@@ -19,6 +19,7 @@ from ._load import (
     stem,
     token_spec_name,
 )
+from ._resources import Kind, Lookup
 from ._rules import TOKEN_ENDPOINT_ROLE, Rules
 from ._spec import HTTP_METHODS, Direction, Operation, Spec, strip_flagged
 
@@ -28,6 +29,8 @@ __all__ = [
     "TOKEN_ENDPOINT_ROLE",
     "Direction",
     "Finding",
+    "Kind",
+    "Lookup",
     "Operation",
     "Rules",
     "Spec",

@@ -56,8 +56,9 @@ def mismatches(spec: Spec, rules: Rules) -> list[str]:
             operation(f"{machine.id}.observed_in", seen.operation)
             webhook(f"{machine.id}.observed_in", seen.webhook)
             if not problems:
-                field(f"{machine.id}.field", (seen.operation, seen.webhook), seen.records, machine.field)
-                field(f"{machine.id}.identity", (seen.operation, seen.webhook), seen.records, machine.identity)
+                field(f"{machine.id}.field", (seen.operation, seen.webhook), seen.records, machine.field_in(seen))
+                field(f"{machine.id}.identity", (seen.operation, seen.webhook), seen.records,
+                      machine.identity_in(seen))
         if machine.first_callback:
             webhook(machine.first_callback.id, machine.first_callback.webhook)
     for section in (rules.echoes, rules.masked_pans, rules.idempotency):
@@ -83,6 +84,13 @@ def mismatches(spec: Spec, rules: Rules) -> list[str]:
         webhook("coverage", entry.webhook)
     for entry in rules.not_drivable:
         schema("not_drivable", entry.schema)
+    for resource in rules.resources:
+        for op_id in resource.create:
+            operation(f"resources[{resource.identity}].create", op_id)
+        for lookup in resource.lookups:
+            operation(f"resources[{resource.identity}].lookups", lookup.operation)
+    for precondition in rules.preconditions:
+        operation(precondition.id, precondition.operation)
     for scenario in rules.scenarios:
         operation(scenario.id, scenario.operation)
         if scenario.given:

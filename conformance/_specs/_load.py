@@ -179,7 +179,16 @@ def _slug(text: str) -> str:
 
 
 def infer_api(path: Path, document: dict[str, Any]) -> str | None:
-    """The bundled API a file describes, by its file name or its title; None when neither says."""
+    """The API a file describes: the `api` of the rules table beside it, else the bundled API its file name or
+    its title names; None when none says."""
+    sibling = path.with_name(f"{stem(path)}.rules.yaml")
+    if sibling.exists():
+        try:
+            table = _yaml.read(sibling, "rules table")
+        except SpecError:
+            table = None
+        if isinstance(table, dict) and isinstance(table.get("api"), str):
+            return table["api"]
     name = stem(path)
     if name in SPEC_NAMES:
         return name

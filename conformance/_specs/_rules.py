@@ -37,6 +37,10 @@ class Observation:
     webhook: str | None
     records: str
     """Pointer to the records in the body ("" the body itself; "/callbacks/*" each item)."""
+    field: str | None = None
+    """Where the status is inside a record here, when not where the machine says (a read nesting it deeper)."""
+    identity: str | None = None
+    """Where the identity is inside a record here, when not where the machine says."""
 
 
 @dataclass(frozen=True)
@@ -128,10 +132,20 @@ class StateMachine(Described):
 
     def observed_by(self, *, operation: str | None = None, webhook: str | None = None) -> str | None:
         """The records pointer where an operation or webhook shows this machine's resource, else None."""
+        seen = self.observation(operation=operation, webhook=webhook)
+        return seen.records if seen else None
+
+    def observation(self, *, operation: str | None = None, webhook: str | None = None) -> Observation | None:
         for seen in self.observed_in:
             if (operation and seen.operation == operation) or (webhook and seen.webhook == webhook):
-                return seen.records
+                return seen
         return None
+
+    def field_in(self, seen: Observation) -> str:
+        return seen.field if seen.field is not None else self.field
+
+    def identity_in(self, seen: Observation) -> str:
+        return seen.identity if seen.identity is not None else self.identity
 
 
 @dataclass(frozen=True)
@@ -263,6 +277,40 @@ class Scenario(Described):
 
 
 @dataclass(frozen=True)
+class ResourceLookup:
+    """How one operation's request names a resource: parameter ("path.id", "query.endToEndId") -> key."""
+
+    operation: str
+    by: Mapping[str, str]
+    missing_status: int | None = None
+    """When none of the parameters is given: refused with this status (and code), e.g. 400 GCA-095."""
+    missing_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A kind of resource as the mock keeps it: what creates it, its identity and keys, how reads name it."""
+
+    create: tuple[str, ...]
+    identity: str
+    keys: Mapping[str, str]
+    """Key -> runtime expression on the creating exchange ($response.body#/p: minted by the provider, shown at p)."""
+    lookups: tuple[ResourceLookup, ...] = ()
+
+
+@dataclass(frozen=True)
+class Precondition(Described):
+    """A request that names another resource is accepted only when that resource is as described."""
+
+    operation: str
+    parent: str
+    """Runtime expression on the request naming the other resource (by its identity)."""
+    status_in: tuple[str, ...] = ()
+    same: tuple[tuple[str, str], ...] = ()
+    """(expression on this request, expression on the other resource's creating request) that must be equal."""
+
+
+@dataclass(frozen=True)
 class Errors:
     """How the API reports a request it refuses."""
 
@@ -274,6 +322,8 @@ class Errors:
     """JSON Schema keyword -> the numbered code a request breaking it gets ("other" for the rest)."""
     idempotency_conflict: str | None = None
     business: str | None = None
+    message: str | None = None
+    """How an error body describes a problem ("Error occurred on {pointer}"); None: the problem's own text."""
     auth: Mapping[str, int] = field(default_factory=dict)
     status_by_code: Mapping[str, int] = field(default_factory=dict)
 
@@ -301,6 +351,8 @@ class Rules:
     not_drivable: tuple[NotDrivable, ...] = ()
     business_rules: tuple[Described, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    preconditions: tuple[Precondition, ...] = ()
     from_table: bool = True
     """False for the generic stand-in of a document without a rules table."""
 
@@ -359,7 +411,8 @@ class Rules:
 
 
 def _observations(rows: Any) -> tuple[Observation, ...]:
-    return tuple(Observation(row.get("operation"), row.get("webhook"), row.get("records", "")) for row in rows or ())
+    return tuple(Observation(row.get("operation"), row.get("webhook"), row.get("records", ""), row.get("field"),
+                             row.get("identity")) for row in rows or ())
 
 
 def _described(row: Mapping[str, Any]) -> dict[str, str]:
@@ -413,6 +466,7 @@ def parse(table: Mapping[str, Any]) -> Rules:
             schema=errors.get("schema"), validation_status=int(validation.get("status", 400)),
             code_at=validation.get("code_at"), codes=dict(validation.get("codes") or {}),
             idempotency_conflict=validation.get("idempotency_conflict"), business=validation.get("business"),
+            message=validation.get("message"),
             auth={k: int(v) for k, v in (errors.get("auth") or {}).items()},
             status_by_code={k: int(v) for k, v in (errors.get("status_by_code") or {}).items()},
         ),
@@ -436,4 +490,14 @@ def parse(table: Mapping[str, Any]) -> Rules:
         not_drivable=tuple(NotDrivable(r["field"], r["schema"], r["why"]) for r in table.get("not_drivable") or ()),
         business_rules=tuple(Described(**_described(r)) for r in table.get("business_rules") or ()),
         scenarios=tuple(scenarios),
+        resources=tuple(
+            Resource(create=_t(r["create"]), identity=r["identity"], keys=dict(r["keys"]),
+                     lookups=tuple(ResourceLookup(u["operation"], dict(u["by"]), (u.get("missing") or {}).get("status"),
+                                                  (u.get("missing") or {}).get("code"))
+                                   for u in r.get("lookups") or ()))
+            for r in table.get("resources") or ()),
+        preconditions=tuple(
+            Precondition(**_described(r), operation=r["operation"], parent=r["parent"],
+                         status_in=_t(r.get("status_in")), same=tuple(tuple(pair) for pair in r.get("same") or ()))
+            for r in table.get("preconditions") or ()),
     )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -24,6 +24,9 @@ from .._errors import SpecError
 from ..formats import format_checker
 from ._findings import Finding
 from ._rules import Rules
+
+if TYPE_CHECKING:
+    from ._resources import Kind
 
 Direction = Literal["request", "response", "any"]
 """Which side a schema is judged for: readOnly properties leave requests, writeOnly ones answers; "any" keeps both."""
@@ -177,6 +180,13 @@ class Spec:
     def operation(self, operation_id: str) -> dict[str, Any]:
         """The operation object."""
         return self.resolve(self.operations[operation_id].pointer)
+
+    @cached_property
+    def resources(self) -> list[Kind]:
+        """The kinds of resource this API creates, with how its requests name them (`_resources`)."""
+        from ._resources import infer_kinds
+
+        return infer_kinds(self)
 
     def client_operations(self) -> list[Operation]:
         """The operations a client calls (callbacks left out), in document order."""

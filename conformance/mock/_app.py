@@ -1,66 +1,69 @@
-"""The mock's ASGI application: every spec's operations, and the admin endpoints, on one origin.
+"""The mock's ASGI application: every operation of every spec it serves, and the admin endpoints, on one origin.
 
 Every request goes through the same steps, whatever the API: find the operation from the spec's
-paths, check the bearer token against the scopes the spec asks for, read and validate the request
-against the spec, honour the idempotency key of the rules table, then hand over to the API
-family's handler. Errors at any step get the API's own error body. Admin endpoints under /_mock/
-(not in any spec) register the callback URL and show the callback log and the faults.
+paths (a documented path with an undocumented method is 405 with `Allow`), check the bearer token
+against the scopes the spec asks for, read and validate the request against the spec, honour the
+idempotency key of the rules table, then hand over to the API's handler (`_api.Api`: generic, driven
+by the document and its rules table; a per-API module where no table can say). Every answer passes
+the faults, in one place, on its way out. Errors at any step get the API's own error body. Admin
+endpoints under /_mock/ (in no spec) register the callback URL and show the callback log and the faults.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import urllib.parse
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from functools import cache
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
+from .. import pointers
 from .._specs import SPEC_NAMES, Spec, load_spec
+from ._api import Answer, Api
 from ._auth import TokenAuthority
 from ._callbacks import CallbackDispatcher
-from ._common import Call, JsonStore, dumps, loads
-from ._family import Answer, Family
-from ._faults import FAULTS, FaultSwitch
-from ._global_payments import GlobalPayments
+from ._common import Call, dumps, loads
+from ._faults import FAULTS, FaultSwitch, Outgoing
+from ._lifecycle import Lifecycles
 from ._oauth import OAuth
 from ._online_payments import OnlinePayments
-from ._pay_by_bank import PayByBank
 from ._validation import NO_BODY, OperationValidator, SpecSchemas
 
 logger = logging.getLogger("conformance.mock")
 
-FAMILIES: dict[str, type[Family]] = {
-    "oauth": OAuth,
-    "online-payments": OnlinePayments,
-    "global-payments": GlobalPayments,
-    "pay-by-bank": PayByBank,
-}
-"""The behaviour of each API, by its rules table's `api`."""
+MODULES: dict[str, type[Api]] = {"online-payments": OnlinePayments}
+"""What no table says, by API: Online Payments' nested payment records. Every other API is the generic core."""
 
 JSON = "application/json"
 ADMIN = "/_mock"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 """The 404 fallback takes every method."""
+STORE_LIMIT = 100_000
+"""Records kept per API before the oldest finished ones are evicted (docs/mock.md)."""
 
 
 @dataclass
 class MockContext:
-    """What the families share: the faults, the tokens, the callback channel, the resources created."""
+    """What the APIs share: the faults, the tokens, the callback channel, the lifecycles."""
 
     faults: FaultSwitch
     authority: TokenAuthority
     dispatcher: CallbackDispatcher
     callback_interval: float
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    origins: JsonStore = field(default_factory=JsonStore)
-    """The request body that created each resource, by the resource's identifiers (for scenario `given`s)."""
+    store_limit: int = STORE_LIMIT
+    lifecycles: Lifecycles = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lifecycles = Lifecycles(self)
+
+    @property
+    def tasks(self) -> set:
+        return self.lifecycles.tasks
 
 
 def load_specs(specs: Sequence[str | Spec]) -> tuple[Spec, ...]:
@@ -68,26 +71,28 @@ def load_specs(specs: Sequence[str | Spec]) -> tuple[Spec, ...]:
     return tuple(spec if isinstance(spec, Spec) else load_spec(spec) for spec in specs)
 
 
-@cache
-def _validators(spec: Spec) -> dict[str, OperationValidator]:
-    schemas = SpecSchemas(spec)
-    return {op_id: OperationValidator(schemas, op) for op_id, op in spec.operations.items() if not op.webhook}
+def api_for(spec: Spec, context: MockContext) -> Api:
+    """The behaviour of one spec: the token endpoint's, a module's, or the generic core."""
+    if spec.rules.is_token_endpoint:
+        return OAuth(spec, context)
+    return MODULES.get(spec.name, Api)(spec, context)
 
 
 @dataclass(frozen=True)
 class _Runtime:
-    family: Family
+    api: Api
     operation_id: str
     validator: OperationValidator
     scopes: frozenset[str] | None
     raw: bool
+    example: object
 
 
 @dataclass(frozen=True)
 class _Path:
-    """One path of a spec: the family serving it and its operations by HTTP method."""
+    """One path of a spec: the API serving it and its operations by HTTP method."""
 
-    family: Family
+    api: Api
     methods: dict[str, _Runtime]
     allow: str
     pattern: re.Pattern[str] | None
@@ -95,10 +100,15 @@ class _Path:
 
 
 def _compile(template: str) -> re.Pattern[str]:
-    """/payments/{id}/captures -> ^/payments/(?P<id>[^/]+)/captures$"""
+    """/payments/{id}/captures -> ^/payments/(?P<p0>[^/]+)/captures$ (names kept in order)."""
     parts = re.split(r"\{([^{}]+)\}", template)
-    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)" for index, part in enumerate(parts))
+    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<p{index // 2}>[^/]+)"
+                    for index, part in enumerate(parts))
     return re.compile(f"^{regex}$")
+
+
+def _names(template: str) -> list[str]:
+    return re.findall(r"\{([^{}]+)\}", template)
 
 
 class MockApp:
@@ -112,32 +122,30 @@ class MockApp:
 
     def __init__(self, context: MockContext, specs: Sequence[str | Spec] = SPEC_NAMES) -> None:
         self.context = context
-        self.families: list[Family] = []
+        self.apis: list[Api] = []
         self._exact: dict[str, _Path] = {}
-        self._templated: list[_Path] = []
+        self._templated: list[tuple[_Path, list[str]]] = []
         for spec in load_specs(specs):
-            family_class = FAMILIES.get(spec.rules.api)
-            if family_class is None:
-                logger.warning("no mock behaviour for API %r (%s); not served", spec.rules.api, spec.path)
-                continue
-            family = family_class(spec, context)
-            self.families.append(family)
-            validators = _validators(spec)
+            api = api_for(spec, context)
+            self.apis.append(api)
+            schemas = SpecSchemas(spec)
             by_path: dict[str, dict[str, _Runtime]] = {}
-            for operation_id, operation in spec.operations.items():
-                if operation.webhook or operation_id not in family.handlers:
-                    continue
+            for operation in spec.client_operations():
+                examples = spec.examples(operation.operation_id)
                 by_path.setdefault(operation.path, {})[operation.method] = _Runtime(
-                    family, operation_id, validators[operation_id], spec.required_scopes(operation_id),
-                    operation_id in family.raw_operations,
+                    api, operation.operation_id, OperationValidator(schemas, operation),
+                    spec.required_scopes(operation.operation_id), operation.operation_id in api.raw_operations,
+                    next(iter(examples.values()), None),
                 )
             for template, methods in by_path.items():
                 full = spec.base_path + template
-                allow = ", ".join(sorted(methods))
+                allow = ", ".join(sorted({*methods, *(["HEAD"] if "GET" in methods else [])}))
                 if "{" in full:
-                    self._templated.append(_Path(family, methods, allow, _compile(full)))
+                    self._templated.append((_Path(api, methods, allow, _compile(full)), _names(full)))
                 else:
-                    self._exact[full] = _Path(family, methods, allow, None)
+                    self._exact[full] = _Path(api, methods, allow, None)
+        # Longer static prefixes first, so "/payments/status" wins over "/payments/{id}".
+        self._templated.sort(key=lambda item: -len(item[0].pattern.pattern.split("(?P")[0]))  # type: ignore[union-attr]
         routes = [
             Route(f"{ADMIN}/callback-url", self._admin_callback_url, methods=["POST"]),
             Route(f"{ADMIN}/callbacks", self._admin_callbacks, methods=["GET"]),
@@ -153,10 +161,12 @@ class MockApp:
             found = self._exact.get(path)
             params: dict[str, str] = {}
             if found is None:
-                for candidate in self._templated:
+                for candidate, names in self._templated:
                     match = candidate.pattern.match(path)  # type: ignore[union-attr]
                     if match is not None:
-                        found, params = candidate, match.groupdict()
+                        found = candidate
+                        params = {names[int(key[1:])]: urllib.parse.unquote(value)
+                                  for key, value in match.groupdict().items()}
                         break
             if found is not None:
                 await self._dispatch(found, params, scope, receive, send)
@@ -169,106 +179,130 @@ class MockApp:
         try:
             yield
         finally:
-            for task in list(self.context.tasks):
-                task.cancel()
+            self.context.lifecycles.cancel()
             await self.context.dispatcher.stop()
 
     def base_paths(self) -> dict[str, str]:
-        """Each served API's base path, by its rules table's `api`."""
-        return {family.api: family.spec.base_path for family in self.families}
+        """Each served API's base path, by its name."""
+        return {api.name: api.spec.base_path for api in self.apis}
 
-    # -- the pipeline ---------------------------------------------------------------------------------------------
+    # -- the pipeline ---------------------------------------------------------------------------------------
 
     async def _dispatch(self, found: _Path, params: dict[str, str], scope, receive, send) -> None:
         method = scope["method"]
-        family = found.family
+        api = found.api
         runtime = found.methods.get(method) or (found.methods.get("GET") if method == "HEAD" else None)
+        operation_id = runtime.operation_id if runtime else ""
+        request: dict = {}
         if runtime is None:
-            answer = family.error_answer(405, f"{method} is not supported here", headers=[("allow", found.allow)])
+            answer = api.error_answer(None, 405, f"{method} is not supported here", headers=[("allow", found.allow)])
         else:
             try:
-                raw = b""
+                chunks = []
                 while True:
                     message = await receive()
-                    raw += message.get("body", b"")
+                    chunks.append(message.get("body", b""))
                     if not message.get("more_body"):
                         break
+                raw = b"".join(chunks)
                 headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
                 query_string = scope.get("query_string")
                 query = dict(urllib.parse.parse_qsl(query_string.decode("latin-1"))) if query_string else {}
                 call = Call(runtime.operation_id, headers, params, query, None)
                 if runtime.raw:
-                    answer = await family.handlers[runtime.operation_id](call, raw, runtime.validator)  # type: ignore[call-arg]
+                    answer = await api.handlers[runtime.operation_id](call, raw, runtime.validator)  # type: ignore[call-arg]
                 else:
-                    answer = await self._serve(runtime, call, raw, self.context.faults)
-                if not isinstance(answer.body, bytes):
-                    answer.body = dumps(answer.body)
+                    answer = await self._serve(runtime, call, raw)
+                request = call.snapshot()
             except Exception:  # noqa: BLE001 - the client gets the API's 500 body, the log the traceback
                 logger.exception("the mock failed on %s %s", method, scope["path"])
-                answer = family.error_answer(500, "The mock failed; see its log")
-        body = answer.body if isinstance(answer.body, bytes) else dumps(answer.body)
-        media_type = b"text/plain" if method in ("GET", "HEAD") and self.context.faults.active(
-            "wrong-content-type", family.api) else b"application/json"
-        headers = [(b"content-type", media_type), (b"content-length", str(len(body)).encode())]
-        headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers]
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+                answer = api.error_answer(operation_id or None, 500, "The mock failed; see its log")
+        outgoing = Outgoing(api.name, operation_id, method, answer.status, answer.body, list(answer.headers),
+                            request=request, records=answer.records, invalid_request=answer.invalid_request)
+        if self.context.faults:
+            if isinstance(outgoing.body, bytes):
+                outgoing.body = loads(outgoing.body) if outgoing.body else None
+            outgoing = self.context.faults.answer(outgoing)
+        body = outgoing.body if isinstance(outgoing.body, bytes) else (
+            b"" if outgoing.body is None and answer.status == 204 else dumps(outgoing.body))
+        headers = [(b"content-type", outgoing.media_type.encode()), (b"content-length", str(len(body)).encode())]
+        headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in outgoing.headers]
+        await send({"type": "http.response.start", "status": outgoing.status, "headers": headers})
         await send({"type": "http.response.body", "body": body if method != "HEAD" else b""})
 
-    async def _serve(self, runtime: _Runtime, call: Call, raw: bytes, faults: FaultSwitch) -> Answer:
-        family = runtime.family
-        api = family.api
-        if runtime.scopes is not None and not faults.active("auth-not-enforced", api):
+    async def _serve(self, runtime: _Runtime, call: Call, raw: bytes) -> Answer:
+        api = runtime.api
+        faults = self.context.faults
+        if runtime.scopes is not None and not faults.off(api.name, "auth"):
             problem = self.context.authority.problem(call.headers.get("authorization"), runtime.scopes)
             if problem is not None:
-                return family.auth_answer(problem)
+                return api.auth_answer(call.operation_id, problem)
         validator = runtime.validator
         body, problems = validator.parse_body(call.headers.get("content-type"), raw)
         if not problems:
             problems = validator.problems(call.headers, call.path, call.query, body)
         call.body = None if body is NO_BODY else body
         if problems:
-            if faults.active("invalid-request-accepted", api):
-                accepted = await family.accept_invalid(call)
-                if accepted is not None:
-                    return accepted
-            if all(p.location == "path" for p in problems) and str(family.validation_status) not in (
-                validator.documented_statuses
-            ):
-                return family.error_answer(404, "No such resource")
-            return family.validation_answer(problems)
-        keyed = None if faults.active("idempotency-ignored", api) else family.idempotency.key(call)
+            if faults.off(api.name, "validation") and runtime.example is not None:
+                return await self._accept_invalid(runtime, call)
+            if all(p.location == "path" for p in problems) and \
+                    str(api.rules.errors.validation_status) not in validator.documented_statuses:
+                return api.not_found(call.operation_id)
+            return api.validation_answer(call.operation_id, problems)
+        keyed = None if faults.off(api.name, "idempotency") else api.idempotency.key(call)
         if keyed is not None:
             rule, key, fingerprint = keyed
-            stored = family.idempotency.lookup(rule, key)
+            stored = api.idempotency.lookup(rule, key)
             if stored is not None:
-                stored_fingerprint, status, body, headers = stored
+                stored_fingerprint, status, stored_body, headers = stored
                 if stored_fingerprint == fingerprint:
-                    return Answer(status, body, list(headers))
-                return family.conflict_answer(rule.conflict_status, rule.conflict_code)
-        answer = await family.handlers[runtime.operation_id](call)
+                    return Answer(status, stored_body, list(headers))
+                return api.conflict_answer(call.operation_id, rule.conflict_status, rule.conflict_code)
+        answer = await api.handlers[runtime.operation_id](call)
         if keyed is not None and answer.status < 500:
-            body = answer.body if isinstance(answer.body, bytes) else dumps(answer.body)
-            family.idempotency.remember(rule, key, (fingerprint, answer.status, body, tuple(answer.headers)))
-            answer.body = body
+            encoded = answer.body if isinstance(answer.body, bytes) else dumps(answer.body)
+            api.idempotency.remember(rule, key, (fingerprint, answer.status, encoded, tuple(answer.headers)))
+            answer.body = encoded
         return answer
 
-    def _respond(self, family: Family | None, method: str, answer: Answer) -> Response:
-        media_type = JSON
-        if family is not None and method in ("GET", "HEAD") and self.context.faults.active(
-            "wrong-content-type", family.api
-        ):
-            media_type = "text/plain"
-        body = answer.body if isinstance(answer.body, bytes) else dumps(answer.body)
-        return Response(body if method != "HEAD" else b"", answer.status, dict(answer.headers), media_type)
+    async def _accept_invalid(self, runtime: _Runtime, call: Call) -> Answer:
+        """With the fault that accepts invalid requests: the 2xx answer to the canonical example instead, with
+        nothing in it that echoes the (invalid) request, so that only the acceptance is wrong."""
+        api = runtime.api
+        headers = dict(call.headers)
+        for _, parameter in api.spec.parameters(call.operation_id):
+            if parameter["in"] == "header" and parameter.get("required"):
+                name = parameter["name"].lower()
+                if not runtime.validator.problems({name: headers.get(name, "")}, {}, {}, None) == [] or name not in \
+                        headers:
+                    headers[name] = _stand_in_header(api.spec, parameter)
+        stand_in = Call(call.operation_id, headers, call.path, call.query, runtime.example)
+        answer = await api.handlers[runtime.operation_id](stand_in)
+        if 200 <= answer.status < 300 and isinstance(answer.body, dict):
+            for entry in api.rules.echoes:
+                if call.operation_id in entry.operations and entry.presence == "optional":
+                    _drop(answer.body, entry.response.partition("#")[2])
+            for entry in api.rules.masked_pans:
+                if call.operation_id in entry.operations:
+                    _drop(answer.body, entry.response.partition("#")[2])
+        return answer
+
+    def _respond(self, api: Api | None, method: str, answer: Answer) -> Response:
+        outgoing = Outgoing(api.name if api else "", "", method, answer.status, answer.body, list(answer.headers))
+        if api is not None and self.context.faults:
+            outgoing = self.context.faults.answer(outgoing)
+        body = outgoing.body if isinstance(outgoing.body, bytes) else dumps(outgoing.body)
+        return Response(body if method != "HEAD" else b"", outgoing.status, dict(outgoing.headers),
+                        outgoing.media_type)
 
     async def _not_found(self, request: Request) -> Response:
         path = request.url.path
-        owners = [f for f in self.families if f.spec.base_path and (path + "/").startswith(f.spec.base_path + "/")]
-        family = max(owners, key=lambda f: len(f.spec.base_path), default=None)
-        if family is None:
+        owners = [a for a in self.apis if a.spec.base_path and (path + "/").startswith(a.spec.base_path + "/")]
+        api = max(owners, key=lambda a: len(a.spec.base_path), default=None)
+        if api is None:
             return Response(dumps({"error": "not_found", "message": f"No API is served at {path}"}), 404,
                             media_type=JSON)
-        return self._respond(family, request.method, family.error_answer(404, f"No operation at {path}"))
+        return self._respond(api, request.method, api.error_answer(None, 404, f"No operation at {path}"))
 
     # -- admin ------------------------------------------------------------------------------------------------------
 
@@ -294,7 +328,7 @@ class MockApp:
     async def _admin_faults(self, request: Request) -> Response:
         return Response(dumps({
             "active": list(self.context.faults.names),
-            "faults": [{"name": f.name, "description": f.description, "rule": f.rule, "api": f.api}
+            "faults": [{"name": f.name, "description": f.description, "rule": f.rule, "api": f.api, "kind": f.kind}
                        for f in FAULTS.values()],
         }), 200, media_type=JSON)
 
@@ -317,3 +351,19 @@ def check_callback_url(url: str | None) -> str | None:
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ValueError(f"callback URL must be http:// or https:// with a host, not {url!r}")
     return url
+
+
+def _stand_in_header(spec: Spec, parameter: dict) -> str:
+    """A valid value for a required header (the fault that accepts invalid requests needs one)."""
+    import uuid
+
+    schema = spec.deref(parameter.get("schema") or {})
+    value = uuid.uuid4().hex
+    low, high = int(schema.get("minLength", 1)), int(schema.get("maxLength", 32))
+    return (value * 2)[:max(low, min(high, 32))]
+
+
+def _drop(body: dict, pointer: str) -> None:
+    for container, key in list(pointers.locations(body, pointer)):
+        if isinstance(container, dict):
+            container.pop(key, None)

@@ -1,4 +1,4 @@
-"""Small helpers every part of the mock uses: JSON pointers, overlays, identifiers, timestamps."""
+"""Small helpers every part of the mock uses: overlays, identifiers, timestamps, JSON, the request (`Call`)."""
 
 from __future__ import annotations
 
@@ -10,33 +10,8 @@ from typing import Any
 
 import orjson
 
-MISSING: Any = object()
-"""What a pointer into a document yields when nothing is there (None is a JSON value)."""
-
-
-def pointer_parts(pointer: str) -> tuple[str, ...]:
-    """"/a/b~1c" -> ("a", "b/c"); "" -> ()."""
-    if not pointer:
-        return ()
-    return tuple(part.replace("~1", "/").replace("~0", "~") for part in pointer.lstrip("/").split("/"))
-
-
-def get_at(document: Any, parts: tuple[str, ...]) -> Any:
-    """The value at a pointer (already split), or MISSING."""
-    node = document
-    for part in parts:
-        if isinstance(node, dict):
-            if part not in node:
-                return MISSING
-            node = node[part]
-        elif isinstance(node, list):
-            try:
-                node = node[int(part)]
-            except (ValueError, IndexError):
-                return MISSING
-        else:
-            return MISSING
-    return node
+from .. import pointers
+from ..pointers import MISSING
 
 
 def same_json(left: Any, right: Any) -> bool:
@@ -144,10 +119,14 @@ class Call:
         self.query = query
         self.body = body
 
+    def snapshot(self) -> dict[str, Any]:
+        """The request as runtime expressions read it (kept with the records a create makes)."""
+        return {"headers": dict(self.headers), "path": dict(self.path), "query": dict(self.query), "body": self.body}
+
     def value(self, expression: str) -> Any:
         """An OpenAPI runtime expression on this request ($request.header.X, $request.body#/p, ...), or MISSING."""
         if expression.startswith("$request.body#"):
-            return get_at(self.body, pointer_parts(expression[len("$request.body#"):]))
+            return pointers.resolve_split(self.body, pointers.split(expression[len("$request.body#"):]))
         source, _, name = expression.removeprefix("$request.").partition(".")
         values = {"header": self.headers, "path": self.path, "query": self.query}.get(source)
         if values is None:

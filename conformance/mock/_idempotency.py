@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import orjson
 
 from .._specs import Rules
-from ._common import MISSING, Call
+from ..pointers import MISSING
+from ._common import Call
 
 
 @dataclass(frozen=True)

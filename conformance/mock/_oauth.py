@@ -3,34 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
+from ._api import Answer, Api
 from ._common import Call
-from ._family import Answer, Family
 from ._validation import OperationValidator, Problem
 
 _NO_CACHE = [("cache-control", "no-store"), ("pragma", "no-cache")]
 
 
-class OAuth(Family):
-    """Issues bearer tokens from the operation the oauth spec documents."""
+class OAuth(Api):
+    """Issues bearer tokens from the operation the token-endpoint spec documents (RFC 6749 errors)."""
 
     def __init__(self, spec, context) -> None:
         super().__init__(spec, context)
         self.status_by_code: dict[str, int] = dict(spec.rules.errors.status_by_code)
-        self.raw_operations = frozenset(spec.operations)
-        for operation_id in spec.operations:
+        self.raw_operations = frozenset(op.operation_id for op in spec.client_operations())
+        for operation_id in self.raw_operations:
             self.handlers[operation_id] = self.token
 
-    def error(self, status: int, message: str, problems: Iterable[Problem] = (), code: str | None = None) -> Any:
+    def error_answer(self, operation_id: str | None, status: int, message: str, problems: Iterable[Problem] = (),
+                     code: str | None = None, headers: list[tuple[str, str]] | None = None) -> Answer:
         if code is None:
             code = next((name for name, value in self.status_by_code.items() if value == status), "invalid_request")
-        return {"error": code, "error_description": message}
+        return Answer(status, {"error": code, "error_description": message}, headers or [])
 
     def _rfc_error(self, code: str, message: str) -> Answer:
         status = int(self.status_by_code.get(code, 400))
         headers = list(_NO_CACHE)
-        if status == 401 and not self.faults.fire("no-www-authenticate", self.api):
+        if status == 401:
             headers.append(("www-authenticate", 'Basic realm="conformance-mock"'))
         return Answer(status, {"error": code, "error_description": message}, headers)
 

@@ -1,26 +1,23 @@
-"""Online Payments: card payments that can be read, captured, voided and refunded.
+"""Online Payments: what no table says about payments, captures, voids and refunds.
 
-A payment is kept as the JSON answer the API gives for it, and every follow-up changes that
-answer: capture closes the authorization, a void cancels what is still open, a refund adds a
-refund record and lowers what is left to refund. The outcome of a create or a refund (approved,
-declined, pending, an HTTP error) is the matching scenario's, from online-payments.rules.yaml;
-this module builds the rest of the answer around it so that it stays self-consistent.
+A payment's answer carries nested records (`paymentRequest.authorizations[]`, `captures[]`,
+`refunds[]`) and amounts left to capture and to refund that every follow-up changes: a capture
+closes the authorization, a void cancels what is still open, a refund adds a record and lowers what
+is left. That bookkeeping is this module's; everything else (routing, auth, validation,
+idempotency, scenario triggers, reads, lists, verifications, fraud checks, health checks, errors,
+faults) is the generic core's. The outcome of a create or a refund (approved, declined, pending, an
+HTTP error) is the matching scenario's, from online-payments.rules.yaml; the capture and void
+preconditions are the state machine's transitions.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from typing import Any
 
-from ._common import Call, JsonStore, iso_timestamp, mask_pan, new_id, new_ids, overlay
-from ._family import Answer, Family
-from ._validation import Problem
-
-_ERROR_CODES = {
-    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-    412: "PRECONDITION_FAILED", 500: "INTERNAL_SERVER_ERROR", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT",
-}
+from ._api import Answer, Api
+from ._common import Call, iso_timestamp, mask_pan, new_id, new_ids, overlay
+from ._records import Record
 
 # What a transactionState implies for the nested records, when the scenario does not say:
 # (authorization status, first capture status, paymentRequestStatus).
@@ -97,84 +94,46 @@ def _settle_amounts(view: dict[str, Any]) -> None:
     view["remainingAuthAmount"] = max(0, view.get("amount", 0) - captured) if authorized else 0
 
 
-class OnlinePayments(Family):
-    """Handlers for every operation of online-payments.yaml."""
+class OnlinePayments(Api):
+    """The generic core, with the payment bookkeeping of Online Payments."""
 
     def __init__(self, spec, context) -> None:
         super().__init__(spec, context)
-        self.payments = JsonStore()
         self.capture_owner: dict[str, str] = {}
-        self.refunds = JsonStore()
         self.handlers.update(
-            createPayment=self.create_payment, getPayment=self.get_payment, updatePayment=self.update_payment,
+            createPayment=self.create_payment, updatePayment=self.update_payment,
             capturePayment=self.capture_payment, getCapture=self.get_capture, createRefund=self.create_refund,
-            getRefund=self.get_refund, getHealth=self.get_health,
         )
 
-    # -- errors -----------------------------------------------------------------------------------------------------
+    # -- the records --------------------------------------------------------------------------------------
 
-    def error(self, status: int, message: str, problems: Iterable[Problem] = (), code: str | None = None) -> Any:
-        body: dict[str, Any] = {
-            "responseStatus": "ERROR",
-            "responseCode": code or _ERROR_CODES.get(status, "ERROR"),
-            "responseMessage": message,
-        }
-        problems = list(problems)
-        if problems:
-            body["validationErrors"] = [
-                {"code": p.keyword.upper(), "message": p.message, "entity": p.field or p.location} for p in problems
-            ]
-        return body
+    def _payment(self, identity: str) -> Record | None:
+        return self.store.find("payments", "transactionId", identity)
 
-    def validation_answer(self, problems: list[Problem]) -> Answer:
-        if self.faults.fire("malformed-error-body", self.api):
-            return Answer(self.validation_status, {"error": problems[0].message})
-        return super().validation_answer(problems)
-
-    # -- answers --------------------------------------------------------------------------------------------------
-
-    def _answer(self, view: dict[str, Any], call: Call | None = None, encoded: bytes | None = None) -> Answer:
-        """A payment answer, through the faults that change answers (none: the stored view as it is)."""
-        if not self.faults:
-            return Answer(200, encoded if encoded is not None else view)
-        body = view
-        if self.faults.active("missing-required-field", self.api):
-            body = {k: v for k, v in body.items() if k != "responseMessage"}
-        if self.faults.active("non-iso-date", self.api) and "transactionDate" in body:
-            body = {**body, "transactionDate": "09/18/2023 18:04:26"}
-        if call is not None and call.operation_id == "createPayment":
-            if self.faults.active("card-number-in-response", self.api):
-                body = copy.deepcopy(body)
-                body["paymentMethodType"]["card"]["accountNumber"] = call.body["paymentMethodType"]["card"][
-                    "accountNumber"]
-            if "paymentRequest" in body and self.faults.fire("status-outside-enum", self.api):
-                body = copy.deepcopy(body)
-                body["paymentRequest"]["paymentRequestStatus"] = "COMPLETED"
-        return Answer(200, body)
-
-    def _store(self, view: dict[str, Any]) -> bytes:
+    def _keep(self, record: Record, view: dict[str, Any]) -> None:
+        record.view = view
+        record.status = view["transactionState"]
         for capture in (view.get("paymentRequest") or {}).get("captures") or []:
             self.capture_owner[capture["captureId"]] = view["transactionId"]
-        return self.payments.put(view["transactionId"], view)
 
-    def _find(self, call: Call) -> dict[str, Any] | None:
-        return self.payments.get(call.path.get("id", ""))
+    def _answer(self, view: dict[str, Any]) -> Answer:
+        return Answer(200, copy.deepcopy(view))
 
-    def _not_found(self, what: str = "payment") -> Answer:
-        return self.error_answer(404, f"No {what} with that id")
-
-    # -- payments -------------------------------------------------------------------------------------------------
+    # -- payments -------------------------------------------------------------------------------------------
 
     async def create_payment(self, call: Call) -> Answer:
         scenario = self.choose(call)
         if scenario is not None and scenario.status >= 300:
-            return self.scenario_error(scenario)
-        if self.faults.fire("server-error", self.api):
-            return self.error_answer(500, "Internal error")
-        view = self._new_payment(call, scenario.body if scenario is not None else {})
-        encoded = self._store(view)
-        self.context.origins.put(view["transactionId"], call.body)
-        return self._answer(view, call, encoded)
+            return self.scenario_error(call.operation_id, scenario)
+        if self.faults.server_error(self.name, call.operation_id):
+            return self.error_answer(call.operation_id, 500, "Internal error")
+        view = self._new_payment(call, dict(scenario.body) if scenario is not None else {})
+        record = Record(kind="payments", keys={"transactionId": view["transactionId"],
+                                               "requestIdentifier": call.headers.get("request-id", "")},
+                        request=call.snapshot())
+        self._keep(record, view)
+        self.store.add(record, self.machines)
+        return self._answer(view)
 
     def _new_payment(self, call: Call, outcome: dict[str, Any]) -> dict[str, Any]:
         body = call.body
@@ -223,40 +182,38 @@ class OnlinePayments(Family):
         _settle_amounts(view)
         return view
 
-    async def get_payment(self, call: Call) -> Answer:
-        if not self.faults:
-            encoded = self.payments.raw(call.path.get("id", ""))
-            if encoded is not None:
-                return Answer(200, encoded)
-        view = self._find(call)
-        if view is None:
-            return self._not_found()
-        return self._answer(view)
-
     async def get_capture(self, call: Call) -> Answer:
         owner = self.capture_owner.get(call.path.get("id", ""))
-        if owner is None:
-            return self._not_found("capture")
-        return self._answer(self.payments.get(owner))
+        record = self._payment(owner) if owner else None
+        if record is None:
+            return self.not_found(call.operation_id, "capture")
+        return self._answer(record.view)
+
+    def _allows(self, record: Record, target: str) -> bool:
+        """Whether the payment's state machine has the move a follow-up asks for."""
+        machine = self.machines.get("payments")
+        return machine is None or target in machine.transitions.get(record.status or "", ())
 
     async def capture_payment(self, call: Call) -> Answer:
-        view = self._find(call)
-        if view is None:
-            return self._not_found()
-        return self._capture(call, view, call.body or {})
+        record = self._payment(call.path.get("id", ""))
+        if record is None:
+            return self.not_found(call.operation_id, "payment")
+        return self._capture(call, record, call.body or {})
 
-    def _capture(self, call: Call, view: dict[str, Any], request: dict[str, Any]) -> Answer:
-        if view["transactionState"] != "AUTHORIZED":
-            return self.business_answer(f"A payment in state {view['transactionState']} cannot be captured")
+    def _capture(self, call: Call, record: Record, request: dict[str, Any]) -> Answer:
+        view = copy.deepcopy(record.view)
+        if not self._allows(record, "CLOSED"):
+            return self.business_answer(call.operation_id,
+                                        f"A payment in state {view['transactionState']} cannot be captured")
         if "currency" in request and request["currency"] != view.get("currency"):
-            return self.business_answer("The capture currency differs from the payment's")
+            return self.business_answer(call.operation_id, "The capture currency differs from the payment's")
         available = view["remainingAuthAmount"]
         amount = request.get("amount", available)
         if amount > available or amount <= 0:
-            return self.business_answer("The capture amount is above what is left to capture")
+            return self.business_answer(call.operation_id, "The capture amount is above what is left to capture")
         scenario = self.choose(call)
         if scenario is not None and scenario.status >= 300:
-            return self.scenario_error(scenario)
+            return self.scenario_error(call.operation_id, scenario)
         payment_request = view.setdefault("paymentRequest", {"paymentRequestId": new_id()})
         for authorization in payment_request.get("authorizations") or []:
             if authorization["transactionStatusCode"] == "AUTHORIZED":
@@ -268,45 +225,50 @@ class OnlinePayments(Family):
         payment_request["paymentRequestStatus"] = "CLOSED"
         view.update(_response_fields("CLOSED", "SUCCESS", {}))
         view.update(requestId=call.headers.get("request-id", ""), captureTime=iso_timestamp())
-        self._finish(view, scenario)
+        self._finish(record, view, scenario)
         return self._answer(view)
 
-    def _finish(self, view: dict[str, Any], scenario) -> None:
+    def _finish(self, record: Record, view: dict[str, Any], scenario) -> None:
         if scenario is not None:
-            overlay(view, scenario.body)
+            overlay(view, dict(scenario.body))
         _settle_amounts(view)
-        self._store(view)
+        self._keep(record, view)
 
     async def update_payment(self, call: Call) -> Answer:
-        view = self._find(call)
-        if view is None:
-            return self._not_found()
+        record = self._payment(call.path.get("id", ""))
+        if record is None:
+            return self.not_found(call.operation_id, "payment")
         request = call.body or {}
         if request.get("isVoid") is True:
-            return self._void(call, view)
+            return self._void(call, record)
         if request.get("isCapture") is True or request.get("captureMethod") == "NOW":
-            return self._capture(call, view, {k: v for k, v in request.items() if k == "amount"})
+            return self._capture(call, record, {k: v for k, v in request.items() if k == "amount"})
         if "amount" in request:
+            view = copy.deepcopy(record.view)
             if view["transactionState"] != "AUTHORIZED":
-                return self.business_answer(f"The amount of a payment in state {view['transactionState']} is final")
+                return self.business_answer(call.operation_id,
+                                            f"The amount of a payment in state {view['transactionState']} is final")
             view["amount"] = request["amount"]
             for authorization in (view.get("paymentRequest") or {}).get("authorizations") or []:
                 authorization["amount"] = request["amount"]
             view["requestId"] = call.headers.get("request-id", "")
-            self._finish(view, None)
+            self._finish(record, view, None)
             return self._answer(view)
-        return self.business_answer("The request asks for no change this payment allows")
+        return self.business_answer(call.operation_id, "The request asks for no change this payment allows")
 
-    def _void(self, call: Call, view: dict[str, Any]) -> Answer:
+    def _void(self, call: Call, record: Record) -> Answer:
+        view = copy.deepcopy(record.view)
         payment_request = view.get("paymentRequest") or {}
         pending_captures = [
             c for c in payment_request.get("captures") or [] if c.get("transactionStatusCode") == "RECEIVED"
         ]
-        if view["transactionState"] != "AUTHORIZED" and not (view["transactionState"] == "CLOSED" and pending_captures):
-            return self.business_answer(f"A payment in state {view['transactionState']} cannot be voided")
+        # The machine allows CLOSED -> VOIDED; what it cannot say is that only an unsettled capture can be voided.
+        if not self._allows(record, "VOIDED") or (view["transactionState"] == "CLOSED" and not pending_captures):
+            return self.business_answer(call.operation_id,
+                                        f"A payment in state {view['transactionState']} cannot be voided")
         scenario = self.choose(call)
         if scenario is not None and scenario.status >= 300:
-            return self.scenario_error(scenario)
+            return self.scenario_error(call.operation_id, scenario)
         payment_request = view.setdefault("paymentRequest", {"paymentRequestId": new_id()})
         for capture in payment_request.get("captures") or []:
             if capture.get("transactionStatusCode") == "RECEIVED":
@@ -317,45 +279,47 @@ class OnlinePayments(Family):
         payment_request["paymentRequestStatus"] = "CANCELLED"
         view.update(_response_fields("VOIDED", "SUCCESS", {}))
         view.update(isVoid=True, requestId=call.headers.get("request-id", ""))
-        self._finish(view, scenario)
+        self._finish(record, view, scenario)
         return self._answer(view)
 
-    # -- refunds --------------------------------------------------------------------------------------------------
+    # -- refunds --------------------------------------------------------------------------------------------
 
     async def create_refund(self, call: Call) -> Answer:
         request = call.body
         reference = ((request.get("paymentMethodType") or {}).get("transactionReference") or {}).get(
             "transactionReferenceId")
-        payment = self.payments.get(reference) if reference else None
+        record = self._payment(reference) if reference else None
+        payment = copy.deepcopy(record.view) if record is not None else None
         if reference and payment is None:
-            return self._not_found()
+            return self.not_found(call.operation_id, "payment")
         if payment is None and not (request.get("paymentMethodType") or {}).get("card"):
-            return self.business_answer("A refund names a transactionReference or a card")
+            return self.business_answer(call.operation_id, "A refund names a transactionReference or a card")
         if payment is None and ("amount" not in request or "currency" not in request):
-            return self.business_answer("A refund to a card needs an amount and a currency")
+            return self.business_answer(call.operation_id, "A refund to a card needs an amount and a currency")
         if payment is not None and "currency" in request and request["currency"] != payment.get("currency"):
-            return self.business_answer("The refund currency differs from the payment's")
-        over_accepted = self.faults.active("over-limit-accepted", self.api)
+            return self.business_answer(call.operation_id, "The refund currency differs from the payment's")
+        over_accepted = self.faults.off(self.name, "limits")
         available = payment["remainingRefundableAmount"] if payment is not None else request["amount"]
         amount = request.get("amount", available)
         if amount > available and not over_accepted:
-            return self.business_answer("The refund amount is above what is left to refund on the payment")
+            return self.business_answer(call.operation_id,
+                                        "The refund amount is above what is left to refund on the payment")
         scenario = self.choose(call)
         if scenario is not None and scenario.status >= 300 and not over_accepted:
-            return self.scenario_error(scenario)
+            return self.scenario_error(call.operation_id, scenario)
         if scenario is not None and scenario.status >= 300:
             scenario = None
-        outcome = scenario.body if scenario is not None else {}
+        outcome = dict(scenario.body) if scenario is not None else {}
         state = outcome.get("transactionState") or "CLOSED"
         fields = _response_fields(state, None, outcome)
-        record = {"refundId": new_id(), "amount": amount, "transactionStatusCode": _REFUND_RECORD.get(state, "CLOSED")}
+        entry = {"refundId": new_id(), "amount": amount, "transactionStatusCode": _REFUND_RECORD.get(state, "CLOSED")}
         if payment is not None:
             payment_request = payment.setdefault("paymentRequest", {"paymentRequestId": new_id()})
         else:
             payment_request = {"paymentRequestId": new_id(), "paymentRequestStatus": "CLOSED"}
-        payment_request.setdefault("refunds", []).append(record)
+        payment_request.setdefault("refunds", []).append(entry)
         refund = {
-            "transactionId": record["refundId"], "requestId": call.headers.get("request-id", ""), **fields,
+            "transactionId": entry["refundId"], "requestId": call.headers.get("request-id", ""), **fields,
             "amount": amount, "currency": request.get("currency") or payment["currency"],
             "transactionDate": iso_timestamp(), "remainingRefundableAmount": 0,
             "paymentRequest": copy.deepcopy(payment_request),
@@ -364,43 +328,11 @@ class OnlinePayments(Family):
         payment_request["refunds"][-1] = copy.deepcopy(refund["paymentRequest"]["refunds"][-1])
         if payment is not None:
             _settle_amounts(payment)
-            self._store(payment)
+            self._keep(record, payment)
             refund["remainingRefundableAmount"] = payment["remainingRefundableAmount"]
             refund["paymentRequest"] = copy.deepcopy(payment["paymentRequest"])
-        self.refunds.put(record["refundId"], refund)
-        return self._refund_answer(refund)
-
-    def _refund_answer(self, refund: dict[str, Any]) -> Answer:
-        if self.faults.active("missing-required-field", self.api):
-            return Answer(200, {k: v for k, v in refund.items() if k != "responseMessage"})
-        return Answer(200, refund)
-
-    async def get_refund(self, call: Call) -> Answer:
-        refund = self.refunds.get(call.path.get("id", ""))
-        if refund is None:
-            return self._not_found("refund")
-        return self._refund_answer(refund)
-
-    async def get_health(self, call: Call) -> Answer:
-        return Answer(200, {"status": "PASS"})
-
-    # -- the invalid-request-accepted fault ----------------------------------------------------------------------
-
-    async def accept_invalid(self, call: Call) -> Answer | None:
-        """An invalid payment request answered as if valid: a payment built from the canonical example, with
-        nothing in the answer that echoes the (invalid) request, so that only the acceptance is wrong."""
-        if call.operation_id != "createPayment":
-            return None
-        example = next(iter(self.spec.examples("createPayment").values()))
-        headers = dict(call.headers)
-        if not (1 <= len(headers.get("request-id", "")) <= 40):
-            headers["request-id"] = new_id()
-        if not (8 <= len(headers.get("merchant-id", "")) <= 12):
-            headers["merchant-id"] = "000000000000"
-        stand_in = Call(call.operation_id, headers, call.path, call.query, example)
-        view = self._new_payment(stand_in, {})
-        for key in ("amount", "currency", "merchant"):
-            view.pop(key, None)
-        view["paymentMethodType"]["card"].pop("maskedAccountNumber", None)
-        self._store(view)
-        return Answer(200, view)
+        refund_record = Record(kind="refunds", keys={"transactionId": entry["refundId"],
+                                                     "requestIdentifier": call.headers.get("request-id", "")},
+                               request=call.snapshot(), status=refund["transactionState"], view=refund)
+        self.store.add(refund_record, self.machines)
+        return self._answer(refund)

@@ -24,8 +24,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from .. import pointers
 from .._specs import Spec
-from ._common import MISSING, Call, day_offset, get_at, pointer_parts, same_json, utc_now
+from .._specs._rules import ExpectedCallbacks
+from .._specs._rules import Scenario as RulesScenario
+from ..pointers import MISSING
+from ._common import Call, day_offset, same_json, utc_now
 
 _BINDING = "$response.body#"
 
@@ -38,7 +42,7 @@ class _Pair:
     """For `$today` values: True for "+Nd" (N > 0), False for today or earlier; None for plain values."""
 
     def holds(self, document: Any) -> bool:
-        found = get_at(document, self.parts)
+        found = pointers.resolve_split(document, self.parts)
         if self.future is None:
             value = self.value
             if type(found) is type(value) and not isinstance(value, dict | list):
@@ -58,7 +62,7 @@ def _pairs(when: dict[str, Any]) -> tuple[list[_Pair], list[tuple[str, ...]]]:
     pairs: list[_Pair] = []
     bindings: list[tuple[str, ...]] = []
     for pointer, value in (when or {}).items():
-        parts = pointer_parts(pointer)
+        parts = tuple(pointers.split(pointer))
         if isinstance(value, str) and value.startswith(_BINDING):
             bindings.append(parts)
             continue
@@ -86,6 +90,12 @@ class Scenario:
     names_no_trigger: bool = False
     """Every `when` value equals the canonical example's: the scenario describes the ordinary request."""
     index: int = 0
+    rule: RulesScenario | None = None
+    """The rules table's row."""
+
+    @property
+    def callbacks(self) -> ExpectedCallbacks | None:
+        return self.rule.callbacks if self.rule is not None else None
 
     @property
     def status(self) -> int:
@@ -109,7 +119,7 @@ class Scenario:
 
     def parent_id(self, call: Call) -> Any:
         for parts in self.parent_in_body:
-            found = get_at(call.body, parts)
+            found = pointers.resolve_split(call.body, parts)
             if found is not MISSING:
                 return found
         for name in self.parent_in_path:
@@ -127,8 +137,8 @@ class Scenario:
         return origin is not None and all(pair.holds(origin) for pair in self.given_pairs)
 
     def shape_matches(self, call: Call) -> bool:
-        return all(get_at(call.body, pair.parts) is not MISSING for pair in self.pairs) and all(
-            get_at(call.body, parts) is not MISSING for parts in self.parent_in_body
+        return all(pointers.resolve_split(call.body, pair.parts) is not MISSING for pair in self.pairs) and all(
+            pointers.resolve_split(call.body, parts) is not MISSING for parts in self.parent_in_body
         )
 
 
@@ -157,6 +167,7 @@ class ScenarioBook:
                 parent_in_path=path_bindings,
                 names_no_trigger=all(pair.holds(canonical) for pair in pairs),
                 index=index,
+                rule=row,
             )
             self.by_operation.setdefault(row.operation, []).append(scenario)
 
@@ -182,7 +193,7 @@ class ScenarioBook:
         cache = self._cache.get(call.operation_id)
         if cache is None:
             return self._choose(candidates, call, origin_of)
-        key = tuple(_hashable(get_at(call.body, parts)) for parts in self._pointers[call.operation_id])
+        key = tuple(_hashable(pointers.resolve_split(call.body, parts)) for parts in self._pointers[call.operation_id])
         if key in cache:
             return cache[key]
         chosen = self._choose(candidates, call, origin_of)

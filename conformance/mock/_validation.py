@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from .. import pointers
 from .._specs import Operation, Spec
 from ..formats import DOMAIN_FORMATS
 from ._common import day_offset, loads, utc_now
@@ -106,39 +107,18 @@ class NotBefore:
 
 
 class SpecSchemas:
-    """The request-direction view of one spec, registered once for jsonschema_rs."""
+    """One direction's view of a spec, registered once for jsonschema_rs (requests: readOnly fields removed)."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, direction: str = "request") -> None:
         self.spec = spec
-        self.document = spec.direction_document("request")
+        self.document = spec.direction_document(direction)  # type: ignore[arg-type]
         self.registry = jsonschema_rs.Registry([(spec.uri, self.document)])
 
     def node(self, pointer: str) -> tuple[str, Any]:
-        """(pointer, node) of the node at `pointer`, with $refs on the way and at the end followed.
-
-        The pointer returned is where the node really lives, so that a compiled `$ref` to it works.
-        """
-        node: Any = self.document
-        where = ""
-        for raw in [part for part in pointer.split("/") if part]:
-            node, where = self._follow(node, where)
-            part = raw.replace("~1", "/").replace("~0", "~")
-            node = node[int(part)] if isinstance(node, list) else node[part]
-            where = f"{where}/{raw}"
-        node, where = self._follow(node, where)
-        return where, node
-
-    def _follow(self, node: Any, where: str) -> tuple[Any, str]:
-        for _ in range(32):
-            ref = node.get("$ref") if isinstance(node, dict) else None
-            if not (isinstance(ref, str) and ref.startswith("#/")):
-                break
-            where = ref[1:]
-            node = self.document
-            for raw in [part for part in where.split("/") if part]:
-                part = raw.replace("~1", "/").replace("~0", "~")
-                node = node[int(part)] if isinstance(node, list) else node[part]
-        return node, where
+        """(pointer, node): where the node at `pointer` really lives ($refs followed), so a `$ref` to it works."""
+        where = self.spec.canonical(pointer).lstrip("#")
+        found = pointers.resolve(self.document, where)
+        return where, {} if found is pointers.MISSING else found
 
     def ref(self, pointer: str) -> dict[str, str]:
         return {"$ref": f"{self.spec.uri}#{urllib.parse.quote(pointer, safe='/~')}"}
@@ -154,42 +134,37 @@ class OperationValidator:
     """Checks one operation's parameters and body; `problems(...)` is empty for a valid request."""
 
     def __init__(self, schemas: SpecSchemas, operation: Operation) -> None:
+        spec = schemas.spec
         self.operation = operation
-        _, op_node = schemas.node(operation.pointer)
-        item_pointer = operation.pointer.rsplit("/", 1)[0]
-        _, item_node = schemas.node(item_pointer)
-        parameters: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
-        for owner_pointer, owner in ((item_pointer, item_node), (operation.pointer, op_node)):
-            for index, _ in enumerate(owner.get("parameters") or []):
-                pointer, parameter = schemas.node(f"{owner_pointer}/parameters/{index}")
-                name = parameter["name"].lower() if parameter["in"] == "header" else parameter["name"]
-                parameters[(parameter["in"], name)] = (pointer, parameter)
         self.parameters: dict[str, jsonschema_rs.Validator] = {}
         self.parameter_names: dict[str, tuple[str, ...]] = {}
         for location in LOCATIONS:
-            chosen = {name: item for (where, name), item in parameters.items() if where == location}
+            chosen = {}
+            for where, parameter in spec.parameters(operation.operation_id):
+                if parameter["in"] != location:
+                    continue
+                name = parameter["name"].lower() if location == "header" else parameter["name"]
+                chosen[name] = (where, parameter)
             if not chosen:
                 continue
             schema = {
                 "type": "object",
-                "properties": {name: schemas.ref(f"{pointer}/schema") for name, (pointer, _) in chosen.items()},
+                "properties": {name: schemas.ref(f"{where.lstrip('#')}/schema") if "schema" in parameter else {}
+                               for name, (where, parameter) in chosen.items()},
                 "required": [name for name, (_, parameter) in chosen.items() if parameter.get("required")],
             }
             self.parameters[location] = schemas.compile(schema)
             self.parameter_names[location] = tuple(chosen)
         self.media_type: str | None = None
         self.body: jsonschema_rs.Validator | None = None
-        self.body_required = False
-        body_node = op_node.get("requestBody")
-        if body_node is not None:
-            body_pointer, body_node = schemas.node(f"{operation.pointer}/requestBody")
-            self.body_required = bool(body_node.get("required"))
-            for media_type in body_node.get("content") or {}:
-                self.media_type = media_type
-                escaped = media_type.replace("~", "~0").replace("/", "~1")
-                self.body = schemas.compile(schemas.ref(f"{body_pointer}/content/{escaped}/schema"))
-                break
-        self.documented_statuses = frozenset(str(code) for code in (op_node.get("responses") or {}))
+        body_node = spec.request_body(operation.operation_id)
+        self.body_required = bool(body_node.get("required"))
+        for media_type, pointer in spec.request_media(operation.operation_id).items():
+            self.media_type = media_type
+            if pointer:
+                self.body = schemas.compile(schemas.ref(pointer.lstrip("#")))
+            break
+        self.documented_statuses = frozenset(spec.documented_statuses(operation.operation_id))
 
     def parse_body(self, content_type: str | None, raw: bytes) -> tuple[Any, list[Problem]]:
         """The body as the documented media type, or the problem that stops it being read."""

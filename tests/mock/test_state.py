@@ -123,7 +123,9 @@ def test_status_read_by_either_id_and_duplicates(api, receiver):
     assert api.gp("POST", "/payments", body).status_code == 400
     assert api.gp("GET", "/payments/status").status_code == 400
     both = {"endToEndId": ack["endToEndId"], "firmRootId": ack["firmRootId"]}
-    assert api.gp("GET", "/payments/status", params=both).status_code == 400
+    assert api.gp("GET", "/payments/status", params=both).json() == by_e2e
+    mismatched = {"endToEndId": ack["endToEndId"], "firmRootId": "00000000-0000-4000-8000-000000000000"}
+    assert api.gp("GET", "/payments/status", params=mismatched).status_code == 404
     assert api.gp("GET", "/payments/status", params={"endToEndId": "NOSUCH1"}).status_code == 404
 
 

@@ -52,7 +52,7 @@ def test_online_payments_rejects_with_messages(api):
     answer = response.json()
     assert answer["responseStatus"] == "ERROR"
     entities = {e["entity"] for e in answer["validationErrors"]}
-    assert {"merchant-id", "/amount", "/paymentMethodType/card/accountNumber"} <= entities
+    assert {"merchant-id", "$.amount", "$.paymentMethodType.card.accountNumber"} <= entities
     assert "4012000033330027" not in response.text  # no card data in error bodies either
     assert _valid("online-payments", "#/components/schemas/Messages", answer)
 
@@ -132,4 +132,4 @@ def test_dates_and_card_expiry_are_not_before_today(api):
     body["paymentMethodType"]["card"]["expiry"] = {"month": 1, "year": 2020}
     expired = api.op("POST", "/payments", body)
     assert expired.status_code == 400
-    assert "/paymentMethodType/card/expiry" in {e["entity"] for e in expired.json()["validationErrors"]}
+    assert "$.paymentMethodType.card.expiry" in {e["entity"] for e in expired.json()["validationErrors"]}
