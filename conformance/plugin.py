@@ -185,6 +185,12 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         message = f"{item.nodeid}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
         item.user_properties.append((PROPERTY, target.collector.to_records() + [{"kind": "error", "message": message}]))
         raise
+    collector = target.collector
+    if not collector.requests and not collector.passes and not collector.records:
+        # A suite that tested nothing must not pass: that is how a run ends green having judged nothing.
+        collector.records.append({"kind": "error", "message": f"{item.nodeid}: nothing was sent or judged"})
+        item.user_properties.append((PROPERTY, collector.to_records()))
+        pytest.fail("nothing was sent or judged: this test of the suite had nothing to test", pytrace=False)
     item.user_properties.append((PROPERTY, target.collector.to_records()))
     if target.collector.failed_rules:
         from .redaction import Redactor

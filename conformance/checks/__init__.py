@@ -11,7 +11,7 @@ from ..pointers import set_value as set_pointer
 from ._judge import Judge, catalogue
 from ._knowledge import SchemaFinding, SpecView, view
 from ._model import CHECKS, NOT_JSON, Call, Check, Delivery, Result, check, ok, parse_body, violation
-from ._run import callback_retry, matches, scenario_outcome, status_coverage
+from ._run import callback_retry, matches, read_your_writes, scenario_outcome, status_coverage
 
 __all__ = [
     "CHECKS",
@@ -32,6 +32,7 @@ __all__ = [
     "matches",
     "ok",
     "parse_body",
+    "read_your_writes",
     "resolve",
     "resolve_all",
     "scenario_outcome",

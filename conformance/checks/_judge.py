@@ -96,6 +96,8 @@ def catalogue(spec: Spec) -> list[tuple[str, str]]:
                 continue
             if rule == "{P}-NO-CARD-DATA" and not _carries_card_data(known):
                 continue
+            if rule == "{P}-READ-YOUR-WRITES" and not readable_creates(spec):
+                continue
             rules.setdefault(known.rule(rule), registered.description)
     for pointer in _all_schema_pointers(known):
         for rule_id in known.conditional_rules(pointer):
@@ -103,6 +105,11 @@ def catalogue(spec: Spec) -> list[tuple[str, str]]:
     for rule_id, description in spec.rules.described():
         rules.setdefault(rule_id, description)
     return list(rules.items())
+
+
+def readable_creates(spec: Spec) -> list[str]:
+    """Creates whose resource a read operation of the document names (the read-your-writes suite's parameters)."""
+    return [kind.create[0] for kind in spec.resources if any(not lookup.many for lookup in kind.lookups.values())]
 
 
 def _carries_card_data(known: SpecView) -> bool:

@@ -63,6 +63,26 @@ def callback_retry(view: SpecView, attempts: list[tuple[float, int]], refusals: 
         yield ok(rule)
 
 
+@check("{P}-READ-YOUR-WRITES", on=())
+def read_your_writes(view: SpecView, read_status: int | None, identity: Any, read_body: Any,
+                     where: str) -> Iterator[Result]:
+    """A resource a create answered is readable by the document's read operation, and the read is about it."""
+    rule = view.rule("{P}-READ-YOUR-WRITES")
+    if read_status is None or not 200 <= read_status < 300:
+        yield violation(rule, "A resource just created cannot be read", f"2xx from {where}", read_status)
+    elif str(identity) not in _strings(read_body):
+        yield violation(rule, "The read answers about another resource", f"{where} names {identity}",
+                        "a body that does not name it")
+    else:
+        yield ok(rule)
+
+
+def _strings(body: Any) -> set[str]:
+    from ..pointers import leaves
+
+    return {str(leaf) for _, leaf in leaves(body)}
+
+
 def matches(expected: Any, observed: Any) -> bool:
     """Scenario matching: a dict matches as a subset, a list as "each expected item matches some item"."""
     if isinstance(expected, dict):

@@ -20,12 +20,20 @@ from ._state import ApiState
 Item = Call | Delivery
 
 
-def _machines(item: Item, state: ApiState) -> list[tuple[StateMachine, list[dict[str, Any]]]]:
+def _machines(item: Item, state: ApiState) -> list[tuple[StateMachine, list[tuple[Any, Any]]]]:
+    """(machine, [(identity, status) of each record]) for every machine this answer or callback shows."""
     if isinstance(item, Delivery):
         pairs = state.view.machines_for(webhook=item.webhook)
+        seen = [m.observation(webhook=item.webhook) for m, _ in pairs]
     else:
         pairs = state.view.machines_for(operation=item.operation_id) if _success(item) else []
-    return [(machine, records_of(item, machine.observed_in)) for machine, _records in pairs]
+        seen = [m.observation(operation=item.operation_id) for m, _ in pairs]
+    found = []
+    for (machine, _records), observation in zip(pairs, seen, strict=True):
+        records = records_of(item, (observation,))
+        found.append((machine, [(resolve(record, machine.identity_in(observation)),
+                                 resolve(record, machine.field_in(observation))) for record in records]))
+    return found
 
 
 @check("table:state_machines", on=("answer", "callback"))
@@ -33,8 +41,7 @@ def state_transitions(item: Item, state: ApiState) -> Iterator[Result]:
     """Statuses move only along the table's transitions, start in an initial state; final states never change."""
     channel = "callbacks" if isinstance(item, Delivery) else "answers"
     for machine, records in _machines(item, state):
-        for record in records:
-            identity, status = resolve(record, machine.identity), resolve(record, machine.field)
+        for identity, status in records:
             if identity is MISSING or not isinstance(status, str) or status not in machine.states:
                 continue
             history = state.statuses.setdefault((machine.id, channel, str(identity)), [])
@@ -72,8 +79,7 @@ def first_callback(delivery: Delivery, state: ApiState) -> Iterator[Result]:
         first = machine.first_callback
         if not first or first.webhook != delivery.webhook:
             continue
-        for record in records:
-            identity, status = resolve(record, machine.identity), resolve(record, machine.field)
+        for identity, status in records:
             if identity is MISSING or not isinstance(status, str):
                 continue
             key = (first.id, "first", str(identity))

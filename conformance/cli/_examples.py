@@ -24,7 +24,10 @@ HELP = "Print generated requests and callbacks (valid or breaking one rule) as J
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ._specs_argument import add_spec_argument
+
     parser.add_argument("--api", metavar="API", help="spec name (pay-by-bank) or path to a spec")
+    add_spec_argument(parser)
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--operation", metavar="ID", help="an operationId: print requests")
     which.add_argument("--callback", metavar="NAME", help="a webhook name or its operationId: print callback bodies")
@@ -42,6 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import strategies
 
+    from ._specs_argument import one_spec
+
+    if args.spec:
+        args.api = one_spec(args.api, list(args.spec))
     if args.list:
         return _list(strategies, args)
     if not args.api or not (args.operation or args.callback):
@@ -70,10 +77,10 @@ def _check_kind(strategies: Any, api: str, name: str, kind: str) -> None:
         if name in (target.name, target.operation_id):
             if target.kind != kind:
                 flag = "--callback" if target.kind == "callback" else "--operation"
-                raise UsageError(f"examples: {name!r} is a {target.kind} of {api}; use {flag}")
+                raise UsageError(f"examples: {name!r} is a {target.kind} of {getattr(api, 'name', api)}; use {flag}")
             return
     known = ", ".join(t.name for t in strategies.targets(api) if t.kind == kind) or "none"
-    raise UsageError(f"examples: {api} has no {kind} named {name!r} (known: {known})")
+    raise UsageError(f"examples: {getattr(api, 'name', api)} has no {kind} named {name!r} (known: {known})")
 
 
 def _draw(strategies: Any, strategy: Any, n: int, seed: int) -> list[Any]:

@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..mock import DEFAULT_CLIENT_ID, RetryPolicy
 
     defaults = RetryPolicy()
+    from ._specs_argument import add_spec_argument
+
+    add_spec_argument(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=8080, help="port to listen on; 0 picks a free one (default 8080)")
     parser.add_argument("--callback-url", metavar="URL",
@@ -79,7 +82,10 @@ def run(args: argparse.Namespace) -> int:
     cert = (str(args.callback_cert), str(args.callback_key)) if args.callback_key else args.callback_cert
     retry = RetryPolicy(base=args.retry_base, factor=args.retry_factor, cap=args.retry_cap,
                         attempts=args.retry_attempts, timeout=args.retry_timeout)
+    from ._specs_argument import served_specs
+
     server = MockServer(
+        specs=served_specs([], list(args.spec)),
         host=args.host, port=args.port, faults=tuple(args.fault), callback_url=args.callback_url,
         client_id=args.client_id, client_secret=args.client_secret or DEFAULT_CLIENT_SECRET,
         scopes=tuple(args.scope) or ("jpm:payments:sandbox",), token_ttl=args.token_ttl, retry=retry,

@@ -405,9 +405,12 @@ class Recorder:
                 "failed"
                 if own or checks["failed"]
                 else "skipped"
-                if checks["skipped"] and not checks["passed"]
+                if not checks["passed"]
                 else "passed"
             )
+            reasons = list(rule["skip_reasons"])
+            if result == "skipped" and not reasons:
+                reasons = ["nothing in this run exercised it"]  # a rule that judged nothing did not pass
             rules.append(
                 {
                     "id": rule_id,
@@ -415,7 +418,7 @@ class Recorder:
                     "result": result,
                     "checks": checks,
                     "operations": operations,
-                    "skip_reasons": list(rule["skip_reasons"]),
+                    "skip_reasons": reasons,
                     "failures": own,
                 }
             )

@@ -141,6 +141,50 @@ def wait_for_callbacks(target: Target, call: Call, webhook: str, expected: list[
         time.sleep(0.05)
 
 
+# -- read your writes ---------------------------------------------------------------------------------------
+
+
+def read_your_writes(target: Target, api: str, operation_id: str) -> None:
+    """Create a resource (the canonical request), then read it back by the identity its answer gave."""
+    from ..checks import read_your_writes as judge
+
+    spec = target.specs[api]
+    kind = next(k for k in spec.resources if operation_id in k.create)
+    rule = spec.rule("{P}-READ-YOUR-WRITES")
+    base = next((s for s in spec.rules.scenarios
+                 if s.operation == operation_id and not s.given and 200 <= s.status < 300), None)
+    request = build(spec, operation_id, base.when if base else None)
+    if request.body is None and spec.request_schema(operation_id):
+        import strategies
+
+        request = strategies.sample(strategies.requests(spec, operation_id), 1, seed=target.settings.seed)[0]
+        request = as_case(target, api, operation_id, request)
+    created = target.send(request)
+    if not _success(created):
+        target.collector.skipped(api, rule, operation_id, f"the create was answered {created.status}")
+        return
+    identity = evaluate_one(kind.keys[kind.identity], request=created.request, response=created.response_body)
+    lookup = next((found for found in kind.lookups.values() if not found.many), None)
+    if identity is MISSING or lookup is None:
+        target.collector.skipped(api, rule, operation_id, "the create's answer names no identity to read it by")
+        return
+    read = build(spec, lookup.operation_id)
+    for parameter, key in lookup.by.items():
+        where, _, name = parameter.partition(".")
+        value = identity if key == kind.identity else evaluate_one(kind.keys.get(key, ""), request=created.request,
+                                                                    response=created.response_body) \
+            if kind.keys.get(key) else MISSING
+        if value is MISSING:
+            continue
+        if where == "path":
+            read.path_parameters[name] = value
+        elif where == "query":
+            read.query = {**read.query, name: value}
+    answer = target.send(read)
+    for result in judge(view(spec), answer.status, identity, answer.response_body, lookup.operation_id):
+        target.collector.result(api, lookup.operation_id, result, answer)
+
+
 # -- a final state never changes ------------------------------------------------------------------------
 
 

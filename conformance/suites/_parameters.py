@@ -77,11 +77,18 @@ def credential_kinds(spec: Spec) -> list[str]:
     return ["missing", "malformed"]
 
 
+def readable_creates(spec: Spec) -> list[str]:
+    from ..checks._judge import readable_creates as found
+
+    return found(spec)
+
+
 _LISTS: dict[str, Any] = {
     "operation_id": operations,
     "body_operation": body_operations,
     "scenario_id": scenarios,
     "follow_up": follow_ups,
+    "readable_create": readable_creates,
     "idempotent_write": idempotent_writes,
     "credential": credential_kinds,
 }

@@ -134,7 +134,7 @@ def test_a_clean_run_conforms(tmp_path, make_recorder, specs):
     assert document["summary"]["statuses_documented"] == 11 and document["summary"]["statuses_seen"] == 7
 
 
-def test_rules_declared_without_checks_pass_and_undocumented_statuses_are_shown(tmp_path):
+def test_rules_that_judged_nothing_are_skipped_and_undocumented_statuses_are_shown(tmp_path):
     recorder = Recorder(tmp_path, command="callbacks")
     recorder.rule("pay-by-bank", "PBB-RECEIVER-ACKNOWLEDGES", "The receiver answers 2xx")
     recorder.saw_status("pay-by-bank", "/status", "LOST")
@@ -142,7 +142,8 @@ def test_rules_declared_without_checks_pass_and_undocumented_statuses_are_shown(
     document = _json(tmp_path)
     validator().validate(document)
     rule = document["apis"][0]["rules"][0]
-    assert rule["result"] == "passed" and rule["checks"] == {"passed": 0, "failed": 0, "skipped": 0}
+    assert rule["result"] == "skipped" and rule["checks"] == {"passed": 0, "failed": 0, "skipped": 0}
+    assert rule["skip_reasons"] == ["nothing in this run exercised it"]  # judging nothing is not passing
     assert document["apis"][0]["coverage"][0]["statuses"] == [{"value": "LOST", "documented": False, "seen": 1}]
     assert document["callbacks"] is None and not (tmp_path / "callbacks.ndjson").exists()
     assert document["specs"] == [] and document["seed"] is None
