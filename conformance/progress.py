@@ -127,6 +127,15 @@ class Progress:
         else:
             self._line(message)
 
+    def echo(self, line: str) -> None:
+        """A line asked for (--verbose), printed even in quiet mode, above the bars on a terminal."""
+        line = self.redactor.text(line)
+        if self.interactive:
+            self._terminal().print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
     def close(self) -> None:
         """End every suite still open (the run is over), stop the bars (they stay on screen as they ended)."""
         for task in list(self._tasks.values()):

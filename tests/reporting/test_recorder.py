@@ -96,8 +96,10 @@ def test_a_failing_run_writes_every_file_valid_and_redacted(tmp_path, make_recor
     assert answer["transactionId"] == "9f186d77-cb1b-4a9f-bb44-b5be91b891ac"  # ids are not mangled
     assert leak["observed"] == {"pointer": "/paymentMethodType/card/accountNumber", "value": "401200XXXXXX0026"}
     assert leak["title"] == "The answer carries the full PAN 401200XXXXXX0026 that was sent"
-    assert leak["reproduction"].startswith("curl -sS -X POST http://127.0.0.1:48123/api/v2/payments")
-    assert "-H 'Authorization: Bearer [REDACTED]'" in leak["reproduction"]
+    assert leak["reproduction"].startswith("# OP-NO-CARD-DATA [createPayment]: 1 request")
+    assert "\ncurl -sS -i -X POST http://127.0.0.1:48123/api/v2/payments" in leak["reproduction"]
+    assert "-H \"Authorization: Bearer $TOKEN\"" in leak["reproduction"]  # the run's token, as a variable
+    assert "-H 'Content-Type: application/json'" in leak["reproduction"]
     assert '--data-raw \'{"amount": 1000' in leak["reproduction"]
 
     token = next(f for f in document["failures"] if f["rule_id"] == "OAUTH-ERROR-SHAPE")
@@ -159,7 +161,7 @@ def test_junit_has_one_case_per_rule_and_operation_named_by_rule_id(tmp_path, ma
     failing = cases[("conformance.online-payments", "OP-NO-CARD-DATA[createPayment]")]
     failure = failing.find("failure")
     assert failure is not None and failure.get("type") == "OP-NO-CARD-DATA"
-    assert "curl -sS -X POST" in failure.text and "Bearer [REDACTED]" in failure.text
+    assert "curl -sS -i -X POST" in failure.text and "Bearer $TOKEN" in failure.text
     assert cases[("conformance.global-payments", "GP-STATUS-COVERAGE")].find("failure") is not None
     assert cases[("conformance.global-payments", "GP-CALLBACK-RETRY")].find("skipped") is not None
     document = _json(tmp_path)
@@ -340,7 +342,7 @@ def test_worker_results_merge_into_one_report(tmp_path, specs):
     op = next(api for api in document["apis"] if api["name"] == "online-payments")
     rule = next(rule for rule in op["rules"] if rule["id"] == "OP-DOCUMENTED-STATUS")
     assert rule["checks"]["passed"] == 3 and rule["operations"] == [
-        {"operation": "createPayment", "passed": 3, "failed": 0, "skipped": 0}
+        {"operation": "createPayment", "passed": 3, "failed": 0, "skipped": 0, "seconds": 0.0}
     ]
     assert op["coverage"][0]["seen"] == 2
     oauth = next(api for api in document["apis"] if api["name"] == "oauth")
