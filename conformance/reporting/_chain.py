@@ -31,13 +31,14 @@ _NOT_LINKS = frozenset({"user-agent", "accept", "accept-encoding", "connection",
 """Headers whose values never name a resource."""
 
 
+def is_identifier(value: Any) -> bool:
+    """Whether a value looks generated (a resource id, a key): what links exchanges, what replay carries forward."""
+    return isinstance(value, str) and bool(_IDENTIFIER.match(value))
+
+
 def identifiers(exchange: Exchange) -> set[str]:
     """The identifier-like values an exchange carries, request and answer."""
-    found: set[str] = set()
-    for value in _values(exchange):
-        if _IDENTIFIER.match(value):
-            found.add(value)
-    return found
+    return {value for value in _values(exchange) if is_identifier(value)}
 
 
 def chain_of(history: Sequence[Exchange], failing: Exchange, limit: int = CHAIN_LIMIT) -> list[Exchange]:
