@@ -26,7 +26,8 @@ from .redaction import RedactingStream, Redactor
 from .reporting._text import api_table, details, facts, headline, render_text
 
 SUMMARY_FAILURES = 10
-"""At most this many failures are listed in the one-screen summary; the report has them all."""
+"""At most this many failed rules (each with its count and first failure) are listed in the one-screen
+summary; the report has every failure."""
 
 
 @dataclass

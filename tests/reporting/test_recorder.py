@@ -410,3 +410,35 @@ def test_published_schema_is_valid_draft_2020_12():
     from jsonschema import Draft202012Validator
 
     Draft202012Validator.check_schema(certification_schema())
+
+
+def test_junit_times_cases_and_says_each_distinct_failure_once_and_the_text_groups_by_rule(tmp_path, make_recorder):
+    """The issue's "24 failures: Required field missing; Required field missing; ..." with time="0", and a
+    console listing 67 failures of one rule one by one: now timed, distinct, and grouped."""
+    from conformance.reporting import render_text
+
+    recorder = make_recorder(tmp_path)
+    recorder.rule("online-payments", "OP-REQUIRED-FIELDS", "required fields are present")
+    recorder.passed("online-payments", "OP-REQUIRED-FIELDS", "createPayment", count=5, seconds=0.25)
+    recorder.spent("online-payments", 1.5)
+    for number in range(24):
+        observed = "/responseMessage absent" if number < 20 else "/transactionId absent"
+        exchange = payment_exchange(leak=False)
+        recorder.failed(Failure("online-payments", "OP-REQUIRED-FIELDS", "createPayment", "Required field missing",
+                                expected="every required field", observed=observed, exchange=exchange))
+    recorder.finish()
+    root = ET.parse(tmp_path / "junit.xml").getroot()
+    suite = next(s for s in root.iter("testsuite") if s.get("name") == "online-payments")
+    assert suite.get("time") == "1.500"
+    case = next(c for c in suite.iter("testcase") if c.get("name") == "OP-REQUIRED-FIELDS[createPayment]")
+    assert case.get("time") == f"{0.25 + 24 * 0.0127:.3f}"  # passes' exchanges plus each failing exchange (12.7 ms)
+    failure = case.find("failure")
+    assert failure.get("message") == ("24 failures: Required field missing (observed /responseMessage absent) x20; "
+                                      "Required field missing (observed /transactionId absent) x4")
+    assert failure.text.count("[F") == 2 and "(also F2, F3," in failure.text
+
+    text = render_text(_json(tmp_path), detail=False)
+    lines = [line for line in text.splitlines() if "OP-REQUIRED-FIELDS" in line]
+    assert lines == ["  OP-REQUIRED-FIELDS [createPayment]: 24 failures; first F1: Required field missing"]
+    detailed = render_text(_json(tmp_path))
+    assert "      also: F2, F3, F4," in detailed and "F24" not in detailed  # 20 IDs listed, then "..."
