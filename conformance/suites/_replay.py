@@ -185,11 +185,14 @@ class Replay:
         expected = tuple(step.get("expected_statuses") or ())
         intent = step.get("intent") or "valid"
         call = target.send(case, intent=intent, expected=expected, authorization=authorization)
-        wanted = list(step.get("statuses") or [])
+        # A read that waited for the resource to reach a status waits for it again; the polls before it do not.
+        following = self.steps[number] if number < len(self.steps) else None
+        polled = following is not None and (following["method"], following["url"]) == (step["method"], step["url"])
+        wanted = [] if polled else list(step.get("statuses") or [])
         deadline = time.monotonic() + target.profile.callback_timeout
         delay = 0.02
         while step["method"] == "GET" and wanted and self._statuses(call) != wanted and time.monotonic() < deadline:
-            time.sleep(delay)  # the read waited for the resource to reach a status: wait for it again
+            time.sleep(delay)
             delay = min(delay * 1.5, 0.25)
             call = target.send(self._case(number, step), intent=intent, expected=expected, authorization=authorization)
         self.echo(f"{number}/{len(self.steps)} {call.method} {call.url} -> "
