@@ -15,9 +15,9 @@ from typing import Any
 
 from jsonschema.exceptions import best_match
 
+from .. import pointers
 from .._errors import UsageError
 from .._specs import Spec
-from . import _pointer
 from ._payloads import Payloads, encode
 from ._webhooks import Webhook, webhooks
 
@@ -69,8 +69,9 @@ def _notes(spec: Spec, webhook: Webhook, status: str | None, content: bytes, nam
         notes.append(f"{name} does not match the {webhook.name} schema at {where}: {problem.message[:160]}; "
                      "sent as is")
     if status is not None and webhook.status_field:
-        records = _pointer.select(body, webhook.records)
-        found = {_pointer.get(record, webhook.status_field) for record in records if isinstance(record, dict)}
+        records = pointers.resolve_all(body, webhook.records)
+        found = {pointers.resolve(record, webhook.status_field) for record in records if isinstance(record, dict)}
+        found.discard(pointers.MISSING)
         if found and found != {status}:
             notes.append(f"{name} carries status {', '.join(sorted(map(str, found)))}, not {status}: sent as is")
     return notes

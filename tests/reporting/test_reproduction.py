@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import reserve_port
+from port_support import reserve_port
 
 from conformance.auth import DEFAULT_SCOPE
 from conformance.cli import main
