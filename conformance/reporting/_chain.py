@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .. import pointers
 from ._model import Exchange
 
 CHAIN_LIMIT = 10
@@ -66,7 +67,7 @@ def _values(exchange: Exchange) -> Iterator[str]:
             if name.lower() not in _NOT_LINKS:
                 yield value
     for body in (exchange.request_body, exchange.response_body):
-        yield from _leaves(_parsed(body))
+        yield from (value for _, value in pointers.leaves(_parsed(body)) if isinstance(value, str))
 
 
 def _header_items(headers: Any) -> Iterable[tuple[str, str]]:
@@ -85,14 +86,3 @@ def _parsed(body: Any) -> Any:
         except ValueError:
             return dict(parse_qsl(body)) if "=" in body else body
     return body
-
-
-def _leaves(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
-    elif isinstance(value, str):
-        yield value

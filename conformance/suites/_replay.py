@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .. import pointers
 from .._errors import UsageError
 from .._specs import Spec
 from ..checks import MISSING, Call, Result, resolve, scenario_outcome, set_pointer
@@ -318,16 +319,10 @@ def _pairs(old: Any, new: Any) -> Iterator[tuple[str, str]]:
 
 
 def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-    elif isinstance(value, str):
-        yield value
-    elif isinstance(value, int) and not isinstance(value, bool):
-        yield str(value)
+    """Every string or integer of JSON data, as text (where a documented card number may be)."""
+    for _, leaf in pointers.leaves(value):
+        if isinstance(leaf, str) or (isinstance(leaf, int) and not isinstance(leaf, bool)):
+            yield str(leaf)
 
 
 def _is_pan(value: str) -> bool:
