@@ -63,6 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="seconds to wait for any answer (default: the profile's)")
     group.addoption("--fault", action="append", default=[], metavar="NAME",
                     help="switch on a fault of the embedded mock (self-verification)")
+    group.addoption("--exchange-log", metavar="FILE", default=None,
+                    help="write every exchange, redacted, to FILE (NDJSON)")
+    group.addoption("--har", metavar="FILE", default=None, help="write every exchange, redacted, to FILE (HAR 1.2)")
 
 
 def _wanted(config: pytest.Config) -> bool:
@@ -101,11 +104,20 @@ def pytest_configure(config: pytest.Config) -> None:
         except ConformanceError as exc:
             raise pytest.UsageError(f"conformance: {exc}") from None
         controller = Controller(environment, owns_environment=True)
+        keep_exchanges(environment, config.getoption("--exchange-log"), config.getoption("--har"))
         config.pluginmanager.register(controller, "conformance-controller")
     if controller is not None:
         config.stash[CONTROLLER] = controller
         config.stash[SETTINGS] = controller.environment.settings
         _register_api_markers(config, controller.environment.apis)
+
+
+def keep_exchanges(environment: Environment, log: str | None, har: str | None, echo: Any = None) -> None:
+    """Have every exchange of the run shipped to the controller and kept (log, HAR, echo), when asked."""
+    if environment.dry or not (log or har or echo):
+        return
+    environment.settings.exchanges = True
+    environment.recorder.record_exchanges(log=log, har=har, echo=echo)
 
 
 def _marker(api: str) -> str:
@@ -149,7 +161,7 @@ def conformance(conformance_target: Target) -> Target:
     """The Target, with a fresh collector for this test's results."""
     from .suites._runtime import Collector
 
-    conformance_target.collector = Collector()
+    conformance_target.collector = Collector(ship_exchanges=conformance_target.settings.exchanges)
     return conformance_target
 
 
@@ -280,12 +292,18 @@ class Controller:
 
         kind, recorder = record["kind"], self.recorder
         if kind == "passed":
-            recorder.passed(record["api"], record["rule_id"], record["operation"], count=record["count"])
+            recorder.passed(record["api"], record["rule_id"], record["operation"], count=record["count"],
+                            seconds=record.get("seconds", 0.0))
         elif kind == "failed":
             exchange = Exchange(**record["exchange"]) if record.get("exchange") else None
+            chain = [Exchange(**step) for step in record.get("chain") or []]
             recorder.failed(Failure(api=record["api"], rule_id=record["rule_id"], operation=record["operation"],
                                     title=record["title"], expected=record["expected"], observed=record["observed"],
-                                    exchange=exchange))
+                                    exchange=exchange, chain=chain))
+        elif kind == "exchange":
+            recorder.exchange(Exchange(**record["exchange"]))
+        elif kind == "spent":
+            recorder.spent(record["api"], record["seconds"])
         elif kind == "skipped":
             recorder.skipped(record["api"], record["rule_id"], record["operation"], reason=record["reason"])
         elif kind == "status":

@@ -26,7 +26,8 @@ from .redaction import RedactingStream, Redactor
 from .reporting._text import api_table, details, facts, headline, render_text
 
 SUMMARY_FAILURES = 10
-"""At most this many failures are listed in the one-screen summary; the report has them all."""
+"""At most this many failed rules (each with its count and first failure) are listed in the one-screen
+summary; the report has every failure."""
 
 
 @dataclass
@@ -126,6 +127,15 @@ class Progress:
             self._terminal().print(message, markup=False, highlight=False, soft_wrap=True)
         else:
             self._line(message)
+
+    def echo(self, line: str) -> None:
+        """A line asked for (--verbose), printed even in quiet mode, above the bars on a terminal."""
+        line = self.redactor.text(line)
+        if self.interactive:
+            self._terminal().print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            self.stream.write(line + "\n")
+            self.stream.flush()
 
     def close(self) -> None:
         """End every suite still open (the run is over), stop the bars (they stay on screen as they ended)."""

@@ -172,7 +172,7 @@ class Redactor:
         text = _SECRET_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
         text = _CARD_VALUE.sub(_card_value, text)
         text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
-        text = _CURL_USER.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+        text = _CURL_USER.sub(lambda m: m.group(0) if is_placeholder(m.group(2)) else f"{m.group(1)}{REDACTED}", text)
         return _DIGIT_RUN.sub(_mask_run, text)
 
     def data(self, value: Any) -> Any:
@@ -243,8 +243,43 @@ class Redactor:
         return text
 
 
+def hidden_fields(value: Any, pointer: str = "") -> list[str]:
+    """JSON pointers of what `Redactor.data` drops or masks in structured data: card verification and
+    expiry (dropped), secret values, PANs (masked). What a reproduction must put back from the
+    documented test data (conformance replay does) before a request is the one that was sent."""
+    found: list[str] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            here = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            name = _normalise_key(str(key))
+            secret = name in _SECRET_KEYS and item not in (None, "")
+            if name in _CARD_VERIFICATION_KEYS or name in _EXPIRY_KEYS or secret:
+                found.append(here)
+            else:
+                found.extend(hidden_fields(item, here))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found.extend(hidden_fields(item, f"{pointer}/{index}"))
+    elif isinstance(value, (str, int)) and not isinstance(value, bool):
+        if _default.data(value) != value:
+            found.append(pointer)
+    return found
+
+
+_PLACEHOLDER = re.compile(r"^[\"']?(?:\$[A-Z][A-Z0-9_]*:?)+[\"']?$")
+
+
+def is_placeholder(value: str) -> bool:
+    """A shell variable standing for a secret (`$TOKEN`, `"$CLIENT_ID:$CLIENT_SECRET"`): safe to show.
+    Reproductions put these where the run's own credentials were, so a pasted command works once they
+    are exported; nothing else in a credential's place is ever shown."""
+    return bool(_PLACEHOLDER.match(value.strip()))
+
+
 def _credential(value: str) -> str:
     scheme = _AUTH_SCHEME.match(value)
+    if scheme and is_placeholder(value[scheme.end() - 1 :]):
+        return value
     return f"{scheme.group(1)} {REDACTED}" if scheme else REDACTED
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
+from port_support import reserve_port
 
 from conformance import SPEC_NAMES, Spec, load_spec
 
@@ -13,25 +12,6 @@ from conformance import SPEC_NAMES, Spec, load_spec
 def specs() -> dict[str, Spec]:
     """Every bundled spec by name, loaded and validated once per session."""
     return {name: load_spec(name) for name in SPEC_NAMES}
-
-
-def reserve_port(host: str = "127.0.0.1") -> int:
-    """A port for a server a test starts later by number, safe from being taken in between.
-
-    A port merely found free can be handed to any outgoing connection before the server binds it (CI saw
-    exactly that). This one is left in TIME_WAIT after a real connection, so the kernel hands it to no
-    ephemeral bind or connect, while a server binding it with SO_REUSEADDR (the sink does) still can.
-    """
-    with socket.socket() as listener:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((host, 0))
-        listener.listen(1)
-        address = listener.getsockname()
-        with socket.create_connection(address) as client:
-            accepted, _ = listener.accept()
-            accepted.close()  # the accepting side closes first, so TIME_WAIT lands on the reserved port
-            client.recv(1)
-        return address[1]
 
 
 @pytest.fixture

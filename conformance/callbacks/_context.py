@@ -8,18 +8,24 @@ the Recorder, and judges the deadline on every delivery itself.
 from __future__ import annotations
 
 import json
+from collections import deque
+from datetime import UTC, datetime
 from typing import Any
 
 from .. import pointers
 from .._specs import Spec
 from ..progress import Progress
 from ..reporting import Exchange, Failure, Recorder
+from ..reporting._chain import chain_of
 from . import _rules
 from ._payloads import Payloads, encode
 from ._profiles import Profile
 from ._rules import ReceiverRule
 from ._sender import Delivery, Sender
 from ._webhooks import Webhook
+
+HISTORY = 50
+"""Deliveries a failure's chain (the callbacks before it about the same resource) is looked for in."""
 
 STOP_AFTER_TIMEOUTS = 3
 """Deliveries in a row without an answer after which the receiver is taken to have stopped answering."""
@@ -53,6 +59,7 @@ class Context:
         self.failures = 0
         self._payloads: dict[str, Payloads] = {}
         self._timeouts_in_a_row = 0
+        self._history: deque[tuple[Delivery, Exchange]] = deque(maxlen=HISTORY)
 
     def url(self, webhook: Webhook) -> str:
         """The receiver URL for a webhook: the target, with {webhook} and {api} filled in when it has them."""
@@ -84,6 +91,7 @@ class Context:
             with_certificate=with_certificate,
         )
         self._log(webhook, rule, delivery, note, with_certificate and self.sender.tls.mutual)
+        self._history.append((delivery, self._exchange(webhook, delivery, body)))
         self._judge_deadline(webhook, delivery)
         return delivery
 
@@ -110,6 +118,30 @@ class Context:
                 "error": delivery.error or None,
                 "elapsed_ms": delivery.elapsed_ms,
             }
+        )
+
+    def _exchange(self, webhook: Webhook, delivery: Delivery, body: Any) -> Exchange:
+        """A delivery as report evidence, with the statuses it carried (for the sequence a failure broke)."""
+        statuses: list[str] = []
+        if webhook.coverage_label is not None and isinstance(body, (dict, list)):
+            for record in self.payloads(webhook).records(body):
+                status = pointers.resolve(record, webhook.status_field)
+                if isinstance(status, str):
+                    statuses.append(status)
+        return Exchange(
+            method=delivery.method,
+            url=delivery.url,
+            request_headers=delivery.request_headers,
+            request_body=delivery.request_body,
+            status=delivery.status,
+            response_headers=delivery.response_headers,
+            response_body=delivery.response_body,
+            elapsed_ms=delivery.elapsed_ms,
+            api=webhook.api,
+            operation=webhook.operation_id,
+            intent="callback",
+            statuses=tuple(statuses),
+            started_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         )
 
     def _judge_deadline(self, webhook: Webhook, delivery: Delivery) -> None:
@@ -139,6 +171,9 @@ class Context:
     def failed(self, webhook: Webhook, rule: ReceiverRule, delivery: Delivery, *, title: str, expected: str) -> None:
         self.failures += 1
         rule_id = rule.id(webhook.prefix)
+        exchange = next((kept for sent, kept in self._history if sent is delivery), None)
+        exchange = exchange or self._exchange(webhook, delivery, None)
+        chain = chain_of([kept for _, kept in self._history], exchange)
         self.recorder.failed(
             Failure(
                 api=webhook.api,
@@ -147,16 +182,8 @@ class Context:
                 title=title,
                 expected=expected,
                 observed=delivery.observed,
-                exchange=Exchange(
-                    method=delivery.method,
-                    url=delivery.url,
-                    request_headers=delivery.request_headers,
-                    request_body=delivery.request_body,
-                    status=delivery.status,
-                    response_headers=delivery.response_headers,
-                    response_body=delivery.response_body,
-                    elapsed_ms=delivery.elapsed_ms,
-                ),
+                exchange=exchange,
+                chain=chain,
             )
         )
         self.progress.advance(webhook.api, suite=webhook.name, failed=1)

@@ -57,6 +57,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the evidence goes (default reports/)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines, only the final summary")
+    parser.add_argument(
+        "--only",
+        metavar="WEBHOOK:STATUS",
+        help="send just this one callback (a valid body for that status) and show the answer; no report is written",
+    )
+    parser.add_argument(
+        "--body",
+        type=Path,
+        metavar="FILE",
+        help="with --only: send FILE as the body, byte for byte (a mismatch with the schema is reported, not fixed)",
+    )
 
 
 def _target(url: str) -> str:
@@ -102,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     tls = TLSOptions(client_cert=args.client_cert, client_key=args.client_key, ca=args.ca)
     tls.context()  # a bad certificate or CA file is a usage error before anything is sent
+    if args.body and not args.only:
+        raise UsageError("--body goes with --only WEBHOOK:STATUS")
+    if args.only:
+        return _send_only(args, spec, target, tls, seed)
 
     with Sender(args.deadline, tls) as sender:
         recorder = Recorder(
@@ -117,3 +132,27 @@ def run(args: argparse.Namespace) -> int:
             verdict = recorder.finish()
             progress.summary(recorder.document(), report_dir=str(args.report_dir))
     return verdict.exit_code
+
+
+def _send_only(args: argparse.Namespace, spec, target: str, tls, seed: int) -> int:
+    """`--only`: one callback, its answer on the console; 0 acknowledged, 1 not, 3 unreachable."""
+    import sys
+
+    from ..callbacks import Sender
+    from ..callbacks._only import chosen_body, parse_choice
+    from ..redaction import Redactor
+
+    webhook, status = parse_choice(args.only, spec, with_body=args.body is not None)
+    content, notes = chosen_body(spec, webhook, status, args.body, seed)
+    redactor = Redactor()
+    for note in notes:
+        sys.stderr.write(f"note: {redactor.text(note)}\n")
+    url = target.replace("{webhook}", webhook.name).replace("{api}", webhook.api)
+    with Sender(args.deadline, tls) as sender:
+        delivery = sender.deliver(url, content, webhook.media_type)
+    what = f"{webhook.name}" + (f" {status}" if status else "") + (f" from {args.body}" if args.body else "")
+    print(redactor.text(f"sent {what} to {url}: {delivery.observed} in {delivery.elapsed_ms:g} ms"))
+    print(redactor.text(delivery.request_body))
+    if delivery.outcome in ("refused", "tls"):
+        return 3
+    return 0 if delivery.acknowledged else 1

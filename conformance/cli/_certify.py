@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="seconds to wait for any answer (default: the profile's)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print every exchange on one line as it happens (redacted)")
+    parser.add_argument("--log", metavar="FILE",
+                        help="write every exchange, redacted, to FILE (one JSON object per line)")
+    parser.add_argument("--har", metavar="FILE",
+                        help="write every exchange, redacted, to FILE as a HAR 1.2 archive")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     environment = Environment(options).open()
     try:
         progress = Progress(quiet=args.quiet, redactor=environment.recorder.redactor)
+        plugin.keep_exchanges(environment, args.log, args.har, echo=progress.echo if args.verbose else None)
         controller = plugin.Controller(environment, progress=progress)
         pytest_args = ["--pyargs", "conformance.suites", "-p", "conformance.plugin", "-p", "no:cacheprovider",
                        "-p", "no:unraisableexception", "-o", "addopts=", "-o", "testpaths=", "-o", "filterwarnings=",

@@ -1,7 +1,9 @@
 """junit.xml for CI dashboards: one test suite per API, one test case per rule and operation.
 
 Test case names carry the rule ID ("OP-DOCUMENTED-STATUS[createPayment]"), so a dashboard's
-history follows a rule across runs. An incomplete run adds an erroring "RUN-COMPLETE" case, so
+history follows a rule across runs. A case's time is what the exchanges it judged took; a suite's,
+what every exchange with its API took (each once). A failed case says each distinct failure once,
+with what was observed, and how many times it was seen. An incomplete run adds an erroring "RUN-COMPLETE" case, so
 no dashboard shows an interrupted run as green.
 """
 
@@ -20,11 +22,20 @@ def _clean(text: Any) -> str:
     return _NOT_XML.sub("\ufffd", str(text))
 
 
-def _evidence(failure: dict[str, Any]) -> str:
+MESSAGE_LIMIT = 1000
+"""A failure message longer than this is cut (the element's text has every distinct failure in full)."""
+
+
+def _value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _evidence(failure: dict[str, Any], also: list[str]) -> str:
     lines = [f"[{failure['id']}] {failure['title']}"]
+    if also:
+        lines[0] += f" (also {', '.join(also)})"
     for key in ("expected", "observed"):
-        value = failure[key]
-        lines.append(f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}")
+        lines.append(f"{key}: {_value(failure[key])}")
     exchange = failure["exchange"]
     if exchange:
         lines.append(f"answer: HTTP {exchange['status'] if exchange['status'] is not None else '(none)'}")
@@ -33,15 +44,46 @@ def _evidence(failure: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def distinct(failures: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
+    """Failures that say the same (title and observed alike) once: (the first, the IDs of the others)."""
+    groups: dict[tuple[str, str], tuple[dict[str, Any], list[str]]] = {}
+    for failure in failures:
+        key = (failure["title"], _value(failure["observed"]))
+        if key in groups:
+            groups[key][1].append(failure["id"])
+        else:
+            groups[key] = (failure, [])
+    return list(groups.values())
+
+
+def _message(failures: list[dict[str, Any]]) -> str:
+    """One entry per distinct failure, with what was observed: "2 failures: Required field missing
+    (observed /responseMessage absent) x2; ..."."""
+    if not failures:
+        return "failed"
+    entries = [
+        f"{first['title']} (observed {_value(first['observed'])})" + (f" x{len(others) + 1}" if others else "")
+        for first, others in distinct(failures)
+    ]
+    message = "; ".join(entries)
+    if len(failures) > 1:
+        message = f"{len(failures)} failures: {message}"
+    return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 3] + "..."
+
+
+def _seconds(value: Any) -> str:
+    return f"{float(value or 0.0):.3f}"
+
+
 def _case(
-    parent: ET.Element, api: str, name: str, failures: list[dict[str, Any]], counts: dict[str, int], reasons: list[str]
+    parent: ET.Element, api: str, name: str, failures: list[dict[str, Any]], counts: dict[str, Any], reasons: list[str]
 ) -> None:
-    case = ET.SubElement(parent, "testcase", classname=f"conformance.{api}", name=_clean(name), time="0")
+    case = ET.SubElement(
+        parent, "testcase", classname=f"conformance.{api}", name=_clean(name), time=_seconds(counts.get("seconds"))
+    )
     if failures or counts["failed"]:
-        titles = [failure["title"] for failure in failures] or ["failed"]
-        message = titles[0] if len(titles) == 1 else f"{len(titles)} failures: " + "; ".join(titles)
-        element = ET.SubElement(case, "failure", message=_clean(message), type=name.split("[")[0])
-        element.text = _clean("\n\n".join(_evidence(failure) for failure in failures))
+        element = ET.SubElement(case, "failure", message=_clean(_message(failures)), type=name.split("[")[0])
+        element.text = _clean("\n\n".join(_evidence(first, others) for first, others in distinct(failures)))
     elif counts["skipped"] and not counts["passed"]:
         ET.SubElement(case, "skipped", message=_clean("; ".join(reasons) or "skipped"))
 
@@ -61,7 +103,9 @@ def render_junit(document: dict[str, Any]) -> str:
         by_case.setdefault((failure["api"], failure["rule_id"], failure["operation"] or ""), []).append(failure)
 
     for api in document["apis"]:
-        suite = ET.SubElement(root, "testsuite", name=api["name"], timestamp=document["started_at"], time="0")
+        suite = ET.SubElement(
+            root, "testsuite", name=api["name"], timestamp=document["started_at"], time=_seconds(api.get("seconds"))
+        )
         properties = ET.SubElement(suite, "properties")
         for name, value in (
             ("verdict", document["verdict"]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -33,6 +33,18 @@ class Exchange:
     response_headers: Any = None
     response_body: Any = None
     elapsed_ms: float | None = None
+    api: str | None = None
+    operation: str | None = None
+    intent: str | None = None
+    """valid, invalid, negative or auth (a deliberately bad credential): what replay must send again."""
+    expected_statuses: tuple[int, ...] = ()
+    """Statuses the request asked for on purpose (a scenario trigger, a bad credential)."""
+    credential: str | None = None
+    """run (the run's own credential, a $TOKEN placeholder when shown), none, or other (made up on purpose)."""
+    statuses: tuple[str, ...] = ()
+    """The documented status values this exchange carries (a callback's PENDING), for sequences."""
+    started_at: str | None = None
+    """When the request was sent (ISO 8601), for the HAR."""
 
     @classmethod
     def from_response(cls, response: Any) -> Exchange:
@@ -67,6 +79,8 @@ class Failure:
     expected: Any = None
     observed: Any = None
     exchange: Exchange | None = None
+    chain: list[Exchange] = field(default_factory=list)
+    """The exchanges before `exchange` that led to it (the payment a refund refunds), oldest first."""
 
 
 def _read(message: Any, attribute: str) -> Any:

@@ -15,18 +15,20 @@ import os
 import shutil
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .._errors import UsageError
-from ..redaction import Redactor
-from ._curl import curl_command
+from ..redaction import Redactor, hidden_fields
+from ._curl import chain_script, curl_command
+from ._exchanges import ExchangeLog
 from ._files import append_line, write_atomically
 from ._model import Exchange, Failure, Verdict
 
-FORMAT_VERSION = "1.1"
+FORMAT_VERSION = "1.2"
 """certification.json format: MAJOR.MINOR (docs/reports.md says what each change may do)."""
 
 JSON_FILE = "certification.json"
@@ -96,6 +98,7 @@ class Recorder:
         self._failures: list[dict[str, Any]] = []
         self._callbacks = 0
         self._finished: dict[str, Any] | None = None
+        self.exchanges: ExchangeLog | None = None
         for spec in self.specs:
             self._api(spec["name"])
         try:
@@ -119,10 +122,14 @@ class Recorder:
             if description and not rule["description"]:
                 rule["description"] = self.redactor.text(description)
 
-    def passed(self, api: str, rule_id: str, operation: str | None = None, count: int = 1) -> None:
-        """One check (or `count` checks) of a rule passed."""
+    def passed(
+        self, api: str, rule_id: str, operation: str | None = None, count: int = 1, seconds: float = 0.0
+    ) -> None:
+        """One check (or `count` checks) of a rule passed; `seconds`: the exchanges they judged took."""
         with self._lock:
-            self._operation(api, rule_id, operation)["passed"] += count
+            entry = self._operation(api, rule_id, operation)
+            entry["passed"] += count
+            entry["seconds"] += seconds
 
     def skipped(self, api: str, rule_id: str, operation: str | None = None, reason: str = "") -> None:
         """A check of a rule could not run (and why): it neither passes nor fails the rule."""
@@ -137,8 +144,27 @@ class Recorder:
         """A rule broken, with its evidence; redacted now, with a curl reproduction when there is an exchange."""
         stored = self._redacted_failure(failure)
         with self._lock:
-            self._operation(stored["api"], stored["rule_id"], stored["operation"])["failed"] += 1
+            entry = self._operation(stored["api"], stored["rule_id"], stored["operation"])
+            entry["failed"] += 1
+            entry["seconds"] += ((stored["exchange"] or {}).get("elapsed_ms") or 0.0) / 1000
             self._failures.append(stored)
+
+    def spent(self, api: str, seconds: float) -> None:
+        """Time the exchanges with an API took (each exchange counted once: the JUnit suite's time)."""
+        with self._lock:
+            entry = self._api(api)
+            entry["seconds"] = entry.get("seconds", 0.0) + seconds
+
+    def record_exchanges(self, log: str | os.PathLike[str] | None = None, har: str | os.PathLike[str] | None = None,
+                         echo: Any = None) -> None:
+        """Keep every exchange from now on: redacted lines in `log` (NDJSON), a HAR written by finish(),
+        and `echo(line)` called with a one-line account of each (--verbose)."""
+        self.exchanges = ExchangeLog(self.report_dir, log=log, har=har, echo=echo)
+
+    def exchange(self, exchange: Exchange) -> None:
+        """One exchange of the run (whatever its outcome): to the exchange log, when one is kept."""
+        if self.exchanges is not None:
+            self.exchanges.write(self._redacted_exchange(exchange, with_curl=False), self.redactor.secrets_only)
 
     def expect_statuses(self, api: str, field: str, values: Iterable[str]) -> None:
         """The documented values of a status field, each of which a complete run should see."""
@@ -226,12 +252,14 @@ class Recorder:
                         self.rule(api, rule_id, rule.get("description", ""))
                         mine = self._rule(api, rule_id)
                         for name, counts in rule["operations"].items():
-                            target = mine["operations"].setdefault(name, {"passed": 0, "failed": 0, "skipped": 0})
+                            target = mine["operations"].setdefault(name, _counts())
                             for key in target:
-                                target[key] += int(counts.get(key, 0))
+                                target[key] += type(target[key])(counts.get(key, 0))
                         for reason in rule.get("skip_reasons", []):
                             if reason not in mine["skip_reasons"]:
                                 mine["skip_reasons"].append(reason)
+                    if content.get("seconds"):
+                        self.spent(api, float(content["seconds"]))
                     for field, coverage in content["coverage"].items():
                         self.expect_statuses(api, field, coverage["documented"])
                         seen = self._coverage(api, field)["seen"]
@@ -313,6 +341,8 @@ class Recorder:
             )
             write_atomically(self.report_dir / JUNIT_FILE, scrub(render_junit(document)))
             write_atomically(self.report_dir / HTML_FILE, scrub(render_html(document)))
+            if self.exchanges is not None:
+                self.exchanges.finish(scrub)
             self._finished = document
             return Verdict(document["verdict"])
 
@@ -349,38 +379,39 @@ class Recorder:
     def _rule(self, api: str, rule_id: str) -> dict[str, Any]:
         return self._api(api)["rules"].setdefault(rule_id, {"description": "", "operations": {}, "skip_reasons": []})
 
-    def _operation(self, api: str, rule_id: str, operation: str | None) -> dict[str, int]:
+    def _operation(self, api: str, rule_id: str, operation: str | None) -> dict[str, Any]:
         operations = self._rule(api, rule_id)["operations"]
-        return operations.setdefault(operation or "", {"passed": 0, "failed": 0, "skipped": 0})
+        return operations.setdefault(operation or "", _counts())
 
     def _coverage(self, api: str, field: str) -> dict[str, Any]:
         return self._api(api)["coverage"].setdefault(field, {"documented": [], "seen": {}})
 
     def _redacted_failure(self, failure: Failure) -> dict[str, Any]:
         redactor = self.redactor
-        exchange = None
+        exchange = self._redacted_exchange(failure.exchange) if failure.exchange is not None else None
+        chain = [self._redacted_exchange(step) for step in failure.chain] if exchange is not None else []
+        title = redactor.text(str(failure.title or failure.rule_id))
         reproduction = None
-        if failure.exchange is not None:
-            exchange = self._redacted_exchange(failure.exchange)
-            reproduction = curl_command(
-                exchange["method"], exchange["url"], exchange["request_headers"], exchange["request_body"], redactor
-            )
+        if exchange is not None:
+            where = f"{failure.rule_id} [{failure.operation}]" if failure.operation else failure.rule_id
+            reproduction = chain_script(where, [*chain, exchange])
         return {
             "api": failure.api,
             "rule_id": failure.rule_id,
             "operation": failure.operation or None,
-            "title": redactor.text(str(failure.title or failure.rule_id)),
+            "title": title,
             "expected": _jsonable(redactor.data(failure.expected)),
             "observed": _jsonable(redactor.data(failure.observed)),
             "exchange": exchange,
+            "chain": chain,
             "reproduction": reproduction,
         }
 
-    def _redacted_exchange(self, exchange: Exchange) -> dict[str, Any]:
+    def _redacted_exchange(self, exchange: Exchange, with_curl: bool = True) -> dict[str, Any]:
         redactor = self.redactor
         status = exchange.status
         elapsed = exchange.elapsed_ms
-        return {
+        stored = {
             "method": str(exchange.method).upper(),
             "url": redactor.text(str(exchange.url)),
             "request_headers": redactor.headers(exchange.request_headers),
@@ -389,7 +420,19 @@ class Recorder:
             "response_headers": redactor.headers(exchange.response_headers),
             "response_body": redactor.body(exchange.response_body),
             "elapsed_ms": round(float(elapsed), 1) if elapsed is not None else None,
+            "started_at": exchange.started_at,
+            "api": exchange.api,
+            "operation": exchange.operation,
+            "intent": exchange.intent,
+            "expected_statuses": [int(code) for code in exchange.expected_statuses or ()],
+            "credential": exchange.credential,
+            "statuses": [redactor.text(str(value)) for value in exchange.statuses or ()],
+            "redacted_fields": hidden_fields(_structured(exchange.request_body)),
         }
+        if with_curl:
+            stored["curl"] = curl_command(stored["method"], stored["url"], stored["request_headers"],
+                                          stored["request_body"], redactor, exchange.credential)
+        return stored
 
     def _api_document(self, name: str, failures: list[dict[str, Any]]) -> dict[str, Any]:
         content = self._apis[name]
@@ -397,7 +440,8 @@ class Recorder:
         rules = []
         for rule_id, rule in content["rules"].items():
             operations = [
-                {"operation": operation or None, **counts} for operation, counts in rule["operations"].items()
+                {"operation": operation or None, **counts, "seconds": round(counts.get("seconds", 0.0), 4)}
+                for operation, counts in rule["operations"].items()
             ]
             checks = {key: sum(op[key] for op in operations) for key in ("passed", "failed", "skipped")}
             own = [failure["id"] for failure in failures if failure["api"] == name and failure["rule_id"] == rule_id]
@@ -444,9 +488,26 @@ class Recorder:
             "prefix": prefix,
             "result": result,
             "counts": counts,
+            "seconds": round(content.get("seconds", 0.0), 4),
             "rules": rules,
             "coverage": coverage,
         }
+
+
+def _counts() -> dict[str, Any]:
+    return {"passed": 0, "failed": 0, "skipped": 0, "seconds": 0.0}
+
+
+def _structured(body: Any) -> Any:
+    """A request body as data (JSON, or a form's fields), to find what redaction hides in it."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        body = bytes(body).decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            return json.loads(body)
+        except ValueError:
+            return dict(urllib.parse.parse_qsl(body)) if "=" in body else body
+    return body
 
 
 def _coverage_document(field: str, entry: dict[str, Any]) -> dict[str, Any]:

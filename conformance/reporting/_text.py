@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+OTHERS_LISTED = 20
+"""IDs of a rule's other failures listed after its first one (the report lists them all)."""
+
 
 def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -81,26 +84,45 @@ def details(document: dict[str, Any], detail: bool = True, max_failures: int | N
     if gaps:
         lines.append("statuses not seen:")
         lines += [f"  {gap}" for gap in gaps]
-    failures = document["failures"]
-    if failures:
-        lines.append("failures:")
-        shown = failures if max_failures is None else failures[:max_failures]
-        for failure in shown:
-            operation = f" [{failure['operation']}]" if failure["operation"] else ""
-            lines.append(f"  {failure['id']} {failure['rule_id']}{operation}: {failure['title']}")
+    groups = by_rule(document["failures"])
+    if groups:
+        lines.append("failures by rule:")
+        shown = groups if max_failures is None else groups[:max_failures]
+        for rule_id, failures in shown:
+            first = failures[0]
+            operations = sorted({failure["operation"] for failure in failures if failure["operation"]})
+            where = f" [{', '.join(operations)}]" if operations else ""
+            count = f"{len(failures)} failure{'s' if len(failures) != 1 else ''}"
+            lines.append(f"  {rule_id}{where}: {count}; first {first['id']}: {first['title']}")
             if detail:
-                lines.append(f"      expected: {_value(failure['expected'])}")
-                lines.append(f"      observed: {_value(failure['observed'])}")
-                if failure["reproduction"]:
-                    lines += [f"      {line}" for line in failure["reproduction"].splitlines()]
-        if len(shown) < len(failures):
-            lines.append(f"  ... and {len(failures) - len(shown)} more (see certification.html)")
+                lines.append(f"      expected: {_value(first['expected'])}")
+                lines.append(f"      observed: {_value(first['observed'])}")
+                if first["reproduction"]:
+                    lines += [f"      {line}" for line in first["reproduction"].splitlines()]
+                if len(failures) > 1:
+                    others = [failure["id"] for failure in failures[1:]]
+                    listed = ", ".join(others[:OTHERS_LISTED]) + (" ..." if len(others) > OTHERS_LISTED else "")
+                    lines.append(f"      also: {listed}")
+        if len(shown) < len(groups):
+            rest = groups[len(shown):]
+            more = sum(len(failures) for _, failures in rest)
+            lines.append(f"  ... and {len(rest)} more rule{'s' if len(rest) != 1 else ''} "
+                         f"({more} failure{'s' if more != 1 else ''}; see certification.html)")
     return lines
 
 
+def by_rule(failures: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Failures grouped by rule ID, rules in the order they first failed."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for failure in failures:
+        groups.setdefault(failure["rule_id"], []).append(failure)
+    return list(groups.items())
+
+
 def render_text(document: dict[str, Any], detail: bool = True, max_failures: int | None = None) -> str:
-    """The record as text. `detail` adds expected/observed and the reproduction of each failure;
-    `max_failures` cuts the failure list (the one-screen summary), saying how many were left out."""
+    """The record as text. Failures are grouped by rule: count, operations, and the first example;
+    `detail` adds its expected/observed, its reproduction and the IDs of the others; `max_failures`
+    cuts the list of rules (the one-screen summary), saying how many were left out."""
     lines = [headline(document), facts(document), ""]
     rows = api_table(document)
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]

@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -179,14 +180,29 @@ class CallbackSink:
         if result.passed:
             self.recorder.passed(api, result.rule_id, operation)
         else:
-            from ..reporting import Exchange, Failure
+            from ..reporting import Failure
+            from ..reporting._chain import chain_of
 
-            exchange = None
+            exchange, chain = None, []
             if delivery is not None:
-                exchange = Exchange(method="POST", url=self.origin + delivery.path, request_headers=delivery.headers,
-                                    request_body=delivery.text, status=delivery.answered)
+                # The callbacks about the same resource before this one: the sequence it broke.
+                earlier = [self._exchange(d) for d in self.deliveries[-50:] if d.api == api and d is not delivery]
+                exchange = self._exchange(delivery)
+                chain = chain_of(earlier, exchange)
             self.recorder.failed(Failure(api=api, rule_id=result.rule_id, operation=operation, title=result.title,
-                                         expected=result.expected, observed=result.observed, exchange=exchange))
+                                         expected=result.expected, observed=result.observed, exchange=exchange,
+                                         chain=chain))
+
+    def _exchange(self, delivery: Delivery) -> Any:
+        """A callback received, as report evidence: the provider's request and the sink's answer."""
+        from ..reporting import Exchange
+
+        started = datetime.fromtimestamp(delivery.received_at, UTC).isoformat(timespec="milliseconds")
+        return Exchange(method="POST", url=self.origin + delivery.path, request_headers=delivery.headers,
+                        request_body=delivery.text, status=delivery.answered, api=delivery.api,
+                        operation=delivery.operation_id, intent="callback",
+                        statuses=tuple(value for _, value in self.judge.statuses(delivery)),
+                        started_at=started.replace("+00:00", "Z"))
 
     # -- what the suites and the plugin ask -----------------------------------------------------------
 

@@ -231,23 +231,31 @@ def idempotency(target: Target, api: str, rule_id: str, operation_id: str) -> No
         target.collector.skipped(api, rule_id, operation_id, f"the original request was answered {first.status}")
         return
     replay = target.send(request.copy())
-    identity = _identity_pointer(spec, operation_id)
-    same = replay.status == first.status and (
-        resolve(replay.response_body, identity) == resolve(first.response_body, identity) if identity
-        else replay.response_body == first.response_body)
-    if same:
-        target.collector.result(api, operation_id, ok(rule_id), replay)
-    else:
-        target.collector.result(api, operation_id, violation(
-            rule_id, "Repeated request not answered with the original result",
-            {"status": first.status, "body": first.response_body},
-            {"status": replay.status, "body": replay.response_body}), replay)
+    target.collector.result(api, operation_id, repeat_outcome(spec, rule_id, operation_id, first, replay), replay)
     keep = {expr.partition("#")[2] for expr in idempotency_keys(spec, operation_id) if "#" in expr}
     keep |= set(base.when) if base else set()
     other = mutated(spec, request, keep)
     if other is None:
         return
     conflict = target.send(other, expected=(entry.conflict_status,))
+    target.collector.result(api, operation_id, conflict_outcome(spec, entry, conflict), conflict)
+
+
+def repeat_outcome(spec, rule_id: str, operation_id: str, first: Call, replay: Call) -> Any:
+    """A write repeated with the same key and payload must get the original answer (same status and resource)."""
+    identity = _identity_pointer(spec, operation_id)
+    same = replay.status == first.status and (
+        resolve(replay.response_body, identity) == resolve(first.response_body, identity) if identity
+        else replay.response_body == first.response_body)
+    if same:
+        return ok(rule_id)
+    return violation(rule_id, "Repeated request not answered with the original result",
+                     {"status": first.status, "body": first.response_body},
+                     {"status": replay.status, "body": replay.response_body})
+
+
+def conflict_outcome(spec, entry: Any, conflict: Call) -> Any:
+    """The same key with another payload must be refused with the rules table's status (and error code)."""
     problems = []
     if conflict.status != entry.conflict_status:
         problems.append(f"HTTP {conflict.status}")
@@ -256,12 +264,9 @@ def idempotency(target: Target, api: str, rule_id: str, operation_id: str) -> No
     if code and code_at and code not in [str(c) for c in resolve_all(conflict.response_body, code_at)]:
         problems.append(f"codes {resolve_all(conflict.response_body, code_at)}")
     if problems:
-        target.collector.result(api, operation_id, violation(
-            rule_id, "Key reused with another payload not refused",
-            f"HTTP {entry.conflict_status}" + (f" with code {code}" if code else ""), ", ".join(problems)),
-            conflict)
-    else:
-        target.collector.result(api, operation_id, ok(rule_id), conflict)
+        return violation(entry.id, "Key reused with another payload not refused",
+                         f"HTTP {entry.conflict_status}" + (f" with code {code}" if code else ""), ", ".join(problems))
+    return ok(entry.id)
 
 
 def _identity_pointer(spec, operation_id: str) -> str | None:

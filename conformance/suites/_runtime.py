@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -22,6 +23,8 @@ from .._specs import Spec
 from ..auth import OAuthClient, basic_credentials, schemathesis_auth, schemathesis_basic_auth
 from ..checks import MISSING, NOT_JSON, Call, Judge, Result, parse_body, violation
 from ..checks import _schemathesis as st_checks
+from ..reporting import Exchange
+from ..reporting._chain import chain_of
 from ._profiles import Profile, profile
 from ._requests import Request
 
@@ -52,6 +55,8 @@ class RunSettings:
     embedded: bool = False
     timeout: float | None = None
     """Overrides the profile's timeout."""
+    exchanges: bool = False
+    """Ship every exchange to the controller (an exchange log, a HAR or --verbose was asked for)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,23 +97,44 @@ class RateLimiter:
             time.sleep(delay)
 
 
+HISTORY = 50
+"""Exchanges of one test a failure's chain is looked for in (the chain itself keeps at most 10)."""
+
+
 @dataclass
 class Collector:
     """What one test found, as plain records the plugin ships to the controller."""
 
     records: list[dict[str, Any]] = field(default_factory=list)
     passes: Counter = field(default_factory=Counter)
+    seconds: Counter = field(default_factory=Counter)
+    spent: Counter = field(default_factory=Counter)
     failed_rules: list[str] = field(default_factory=list)
     requests: int = 0
+    ship_exchanges: bool = False
+    history: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
+
+    def exchange(self, call: Call, exchange: Exchange) -> None:
+        """An exchange the test made: kept for the chains of later failures, shipped when a log is kept."""
+        call.cache["exchange"] = exchange
+        self.history.append(exchange)
+        self.spent[call.api] += call.elapsed_ms / 1000
+        if self.ship_exchanges:
+            self.records.append({"kind": "exchange", "exchange": asdict(exchange)})
 
     def result(self, api: str, operation: str | None, result: Result, call: Call | None = None) -> None:
         if result.passed:
             self.passes[(api, operation or "", result.rule_id)] += 1
+            self.seconds[(api, operation or "", result.rule_id)] += call.elapsed_ms / 1000 if call else 0.0
             return
         self.failed_rules.append(f"{result.rule_id}: {result.title} (expected {result.expected}; "
                                  f"observed {result.observed})")
+        exchange = chain = None
+        if call is not None:
+            exchange = call.cache.get("exchange") or Exchange(**exchange_of(call))
+            chain = [asdict(step) for step in chain_of(list(self.history), exchange)]
         self.records.append({"kind": "failed", "api": api, "operation": operation, **result.to_dict(),
-                             "exchange": exchange_of(call) if call is not None else None})
+                             "exchange": asdict(exchange) if exchange else None, "chain": chain or []})
 
     def status(self, api: str, label: str, value: str) -> None:
         record = {"kind": "status", "api": api, "label": label, "value": value}
@@ -123,18 +149,28 @@ class Collector:
                              "reason": reason})
 
     def to_records(self) -> list[dict[str, Any]]:
-        passed = [{"kind": "passed", "api": api, "operation": op or None, "rule_id": rule, "count": count}
+        passed = [{"kind": "passed", "api": api, "operation": op or None, "rule_id": rule, "count": count,
+                   "seconds": round(self.seconds[(api, op, rule)], 6)}
                   for (api, op, rule), count in self.passes.items()]
-        return passed + self.records + [{"kind": "requests", "count": self.requests}]
+        spent = [{"kind": "spent", "api": api, "seconds": round(seconds, 6)} for api, seconds in self.spent.items()]
+        return passed + self.records + spent + [{"kind": "requests", "count": self.requests}]
 
 
-def exchange_of(call: Call) -> dict[str, Any]:
-    """A call as report evidence (the Recorder redacts it)."""
+def exchange_of(call: Call, sent: Any = None, credential: str | None = None, started_at: str | None = None,
+                statuses: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A call as report evidence (the Recorder redacts it): the request as it went on the wire when `sent`
+    (the prepared request: every header, Content-Type included, and the body's bytes), else as the call has it."""
     request_body = call.request_body if call.request_body is not MISSING else None
+    headers = dict(call.request_headers)
+    if sent is not None:
+        headers = {name: str(value) for name, value in sent.headers.items()}
+        request_body = sent.body.decode("utf-8", "replace") if isinstance(sent.body, bytes) else sent.body
     body = call.response_body if call.response_body not in (MISSING, NOT_JSON) else call.response_text or None
-    return {"method": call.method, "url": call.url, "request_headers": dict(call.request_headers),
+    return {"method": call.method, "url": call.url, "request_headers": headers,
             "request_body": request_body, "status": call.status, "response_headers": dict(call.response_headers),
-            "response_body": body, "elapsed_ms": round(call.elapsed_ms, 1)}
+            "response_body": body, "elapsed_ms": round(call.elapsed_ms, 1), "api": call.api,
+            "operation": call.operation_id, "intent": call.intent, "expected_statuses": tuple(call.expected_statuses),
+            "credential": credential, "statuses": tuple(statuses), "started_at": started_at}
 
 
 class Target:
@@ -242,9 +278,12 @@ class Target:
             api, operation_id = request.api, request.operation_id
         else:
             api, operation_id = self._api_of(case), case.operation.schema.get_operation_id(case.operation)
+        credential = "run" if authorization is MISSING else "none" if authorization is None else "other"
         if authorization is MISSING:
             if not any(k.lower() == "authorization" for k in (case.headers or {})):
                 self.authorize(case)
+            if not any(k.lower() == "authorization" for k in (case.headers or {})):
+                credential = "none"
         else:
             headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
             if authorization is not None:
@@ -254,10 +293,12 @@ class Target:
         self.limiter.wait()
         self.collector.requests += 1
         started = time.perf_counter()
+        started_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         try:
             response = case.call(session=self.session, timeout=self.profile.timeout)
         except requests.Timeout:
             call = self._call(api, operation_id, case, None, started, intent, expected, keyword)
+            self._keep(call, None, credential, started_at)
             self.record(call, [violation(self.judge.state(api).view.rule("{P}-NO-SERVER-ERROR"),
                                          "No answer in time", f"an answer within {self.profile.timeout:g} s",
                                          "no answer")])
@@ -265,6 +306,7 @@ class Target:
         except requests.ConnectionError as exc:
             raise TargetUnreachable(f"lost the target at {case.operation.base_url}: {str(exc)[:160]}") from None
         call = self._call(api, operation_id, case, response, started, intent, expected, keyword)
+        self._keep(call, response.request, credential, started_at)
         excluded_checks = set(excluded) | {"positive_data_acceptance"}
         # Schemathesis' ignored_auth re-sends a request without and with bad credentials: once per operation will do.
         if (api, operation_id) in self._auth_probed:
@@ -276,6 +318,11 @@ class Target:
         results = self._validate(case, response, call, excluded_checks)
         self.record(call, results)
         return call
+
+    def _keep(self, call: Call, sent: Any, credential: str, started_at: str) -> None:
+        """Hand the exchange to the collector, as it went on the wire (every header, the body's bytes)."""
+        statuses = tuple(value for _, value in self.judge.statuses(call))
+        self.collector.exchange(call, Exchange(**exchange_of(call, sent, credential, started_at, statuses)))
 
     def _api_of(self, case: Any) -> str:
         for name, schema in self._schemas.items():

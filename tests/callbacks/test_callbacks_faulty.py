@@ -23,7 +23,7 @@ def test_faulty_receiver_is_flagged(fault, api, run_callbacks):
     assert run.failed_rules() == {rule_id}, run.out
     assert run.certification["verdict"] == "nonconformant"
     failure = next(f for f in run.certification["failures"] if f["rule_id"] == rule_id)
-    assert failure["exchange"]["url"].startswith(origin) and failure["reproduction"].startswith("curl")
+    assert failure["exchange"]["url"].startswith(origin) and "\ncurl -sS -i -X POST " in failure["reproduction"]
 
 
 def test_receiver_that_stops_answering_ends_the_run(run_callbacks):

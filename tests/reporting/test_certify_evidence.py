@@ -164,7 +164,7 @@ def test_a_failing_certify_run_has_full_evidence_and_no_secrets(runs):
     assert exchange["method"] and exchange["url"].startswith("http://127.0.0.1:")
     assert exchange["status"] is not None and exchange["request_body"] and exchange["response_body"]
     assert exchange["request_headers"] and exchange["response_headers"]
-    assert leak["reproduction"].startswith("curl ")
+    assert leak["reproduction"].startswith("# OP-NO-CARD-DATA") and "\ncurl -sS -i -X POST " in leak["reproduction"]
     assert "401200XXXXXX0026" in exchange["response_body"]  # the leaked PAN, shown masked
     assert _sent_the_real_pan(reports)
     html = (reports / "certification.html").read_text()

@@ -69,7 +69,7 @@ def test_a_failing_run_writes_every_file_valid_and_redacted(tmp_path, make_recor
         assert (tmp_path / name).is_file(), name
     document = _json(tmp_path)
     validator().validate(document)
-    assert document["format_version"] == "1.1"
+    assert document["format_version"] == "1.2"
     assert document["verdict"] == "nonconformant" and document["complete"] is True
     assert document["profile"] == "quick" and document["seed"] == 20240917
     assert [spec["name"] for spec in document["specs"]] == list(specs)
@@ -96,8 +96,10 @@ def test_a_failing_run_writes_every_file_valid_and_redacted(tmp_path, make_recor
     assert answer["transactionId"] == "9f186d77-cb1b-4a9f-bb44-b5be91b891ac"  # ids are not mangled
     assert leak["observed"] == {"pointer": "/paymentMethodType/card/accountNumber", "value": "401200XXXXXX0026"}
     assert leak["title"] == "The answer carries the full PAN 401200XXXXXX0026 that was sent"
-    assert leak["reproduction"].startswith("curl -sS -X POST http://127.0.0.1:48123/api/v2/payments")
-    assert "-H 'Authorization: Bearer [REDACTED]'" in leak["reproduction"]
+    assert leak["reproduction"].startswith("# OP-NO-CARD-DATA [createPayment]: 1 request")
+    assert "\ncurl -sS -i -X POST http://127.0.0.1:48123/api/v2/payments" in leak["reproduction"]
+    assert "-H \"Authorization: Bearer $TOKEN\"" in leak["reproduction"]  # the run's token, as a variable
+    assert "-H 'Content-Type: application/json'" in leak["reproduction"]
     assert '--data-raw \'{"amount": 1000' in leak["reproduction"]
 
     token = next(f for f in document["failures"] if f["rule_id"] == "OAUTH-ERROR-SHAPE")
@@ -160,7 +162,7 @@ def test_junit_has_one_case_per_rule_and_operation_named_by_rule_id(tmp_path, ma
     failing = cases[("conformance.online-payments", "OP-NO-CARD-DATA[createPayment]")]
     failure = failing.find("failure")
     assert failure is not None and failure.get("type") == "OP-NO-CARD-DATA"
-    assert "curl -sS -X POST" in failure.text and "Bearer [REDACTED]" in failure.text
+    assert "curl -sS -i -X POST" in failure.text and "Bearer $TOKEN" in failure.text
     assert cases[("conformance.global-payments", "GP-STATUS-COVERAGE")].find("failure") is not None
     assert cases[("conformance.global-payments", "GP-CALLBACK-RETRY")].find("skipped") is not None
     document = _json(tmp_path)
@@ -341,7 +343,7 @@ def test_worker_results_merge_into_one_report(tmp_path, specs):
     op = next(api for api in document["apis"] if api["name"] == "online-payments")
     rule = next(rule for rule in op["rules"] if rule["id"] == "OP-DOCUMENTED-STATUS")
     assert rule["checks"]["passed"] == 3 and rule["operations"] == [
-        {"operation": "createPayment", "passed": 3, "failed": 0, "skipped": 0}
+        {"operation": "createPayment", "passed": 3, "failed": 0, "skipped": 0, "seconds": 0.0}
     ]
     assert op["coverage"][0]["seen"] == 2
     oauth = next(api for api in document["apis"] if api["name"] == "oauth")
@@ -409,3 +411,35 @@ def test_published_schema_is_valid_draft_2020_12():
     from jsonschema import Draft202012Validator
 
     Draft202012Validator.check_schema(certification_schema())
+
+
+def test_junit_times_cases_and_says_each_distinct_failure_once_and_the_text_groups_by_rule(tmp_path, make_recorder):
+    """The issue's "24 failures: Required field missing; Required field missing; ..." with time="0", and a
+    console listing 67 failures of one rule one by one: now timed, distinct, and grouped."""
+    from conformance.reporting import render_text
+
+    recorder = make_recorder(tmp_path)
+    recorder.rule("online-payments", "OP-REQUIRED-FIELDS", "required fields are present")
+    recorder.passed("online-payments", "OP-REQUIRED-FIELDS", "createPayment", count=5, seconds=0.25)
+    recorder.spent("online-payments", 1.5)
+    for number in range(24):
+        observed = "/responseMessage absent" if number < 20 else "/transactionId absent"
+        exchange = payment_exchange(leak=False)
+        recorder.failed(Failure("online-payments", "OP-REQUIRED-FIELDS", "createPayment", "Required field missing",
+                                expected="every required field", observed=observed, exchange=exchange))
+    recorder.finish()
+    root = ET.parse(tmp_path / "junit.xml").getroot()
+    suite = next(s for s in root.iter("testsuite") if s.get("name") == "online-payments")
+    assert suite.get("time") == "1.500"
+    case = next(c for c in suite.iter("testcase") if c.get("name") == "OP-REQUIRED-FIELDS[createPayment]")
+    assert case.get("time") == f"{0.25 + 24 * 0.0127:.3f}"  # passes' exchanges plus each failing exchange (12.7 ms)
+    failure = case.find("failure")
+    assert failure.get("message") == ("24 failures: Required field missing (observed /responseMessage absent) x20; "
+                                      "Required field missing (observed /transactionId absent) x4")
+    assert failure.text.count("[F") == 2 and "(also F2, F3," in failure.text
+
+    text = render_text(_json(tmp_path), detail=False)
+    lines = [line for line in text.splitlines() if "OP-REQUIRED-FIELDS" in line]
+    assert lines == ["  OP-REQUIRED-FIELDS [createPayment]: 24 failures; first F1: Required field missing"]
+    detailed = render_text(_json(tmp_path))
+    assert "      also: F2, F3, F4," in detailed and "F24" not in detailed  # 20 IDs listed, then "..."

@@ -10,6 +10,7 @@ CONFORMANCE_SCREENSHOTS=1).
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import shutil
 import threading
@@ -17,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.reporting import load_report
+from conformance.reporting import Exchange, Failure, load_report
 
 from ._cdp import CHROMIUM, available, browser
-from .conftest import leaks, record_run
+from .conftest import leaks, payment_exchange, record_run
 
 pytestmark = [
     pytest.mark.browser,
@@ -121,13 +122,89 @@ def test_the_failing_report_renders_what_its_json_says_and_fetches_nothing(chrom
     # Printed, every failure is unfolded: request, response and reproduction on paper.
     page.call("Emulation.setEmulatedMedia", media="print")
     visible = page.evaluate(evidence_visible)
-    assert len(visible) == 3 * 2 + 2 * 3 and all(visible)  # expected/observed each; request/response/curl for two
+    # expected/observed each; request, response, the step's curl and the reproduction for the two with exchanges
+    assert len(visible) == 3 * 2 + 2 * 4 and all(visible)
     printed = page.screenshot(tmp_path / "certification-failing-print.png")
     _keep(printed, "certification-failing-print.png")
     page.call("Emulation.setEmulatedMedia", media="")
     pdf = page.print_pdf(tmp_path / "certification-failing.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
     assert page.requested_urls() == [url]  # still nothing fetched, printing included
+
+
+def _callback(status: str, at: str) -> Exchange:
+    body = {"callbacks": [{"endToEndId": "28176410b1a9faeaf40433cae6f4854b", "createDateTime": at,
+                           "paymentStatus": status, "firmRootId": "6f99b212-dcbe-453f-a93b-68ef10cbc182"}]}
+    return Exchange("POST", "http://127.0.0.1:40483/callbacks", {"content-type": "application/json"},
+                    json.dumps(body), 200, api="global-payments", operation="paymentStatusCallback",
+                    intent="callback", statuses=(status,))
+
+
+@pytest.fixture(scope="module")
+def grouped_report(tmp_path_factory, specs):
+    """A failing run with three failures of one rule and a callback failure that broke a sequence."""
+    from conformance.reporting import Recorder
+
+    from .conftest import CLIENT_SECRET, TOKEN
+
+    directory = tmp_path_factory.mktemp("grouped")
+    recorder = Recorder(directory, command="certify", target={"origin": "http://127.0.0.1:48123"},
+                        specs=list(specs.values()), profile="quick", seed=1, secrets=(CLIENT_SECRET, TOKEN))
+    record_run(recorder, specs, failing=True)
+    for number in range(2):
+        recorder.failed(Failure("online-payments", "OP-NO-CARD-DATA", "createPayment", f"Leak {number}",
+                                expected="no PAN", observed="a PAN", exchange=payment_exchange()))
+    recorder.failed(Failure("global-payments", "GP-PAYMENT-STATUS-TRANSITIONS", "paymentStatusCallback",
+                            "Illegal status transition", expected="PENDING -> one of ['PENDING_POSTING']",
+                            observed="PENDING -> COMPLETED", exchange=_callback("COMPLETED", "2026-12-01T15:00:46Z"),
+                            chain=[_callback("PENDING", "2026-12-01T15:00:45Z")]))
+    recorder.finish()
+    return directory
+
+
+def test_failures_come_first_grouped_by_rule_linked_from_the_banner_with_their_sequence(chromium, grouped_report,
+                                                                                      tmp_path):
+    document = load_report(grouped_report / "certification.json")
+    page = chromium.new_page()
+    page.open((grouped_report / "certification.html").as_uri())
+    layout = page.evaluate(
+        """({
+        order: [...document.querySelectorAll("body > section")].map(s => s.id),
+        links: [...document.querySelectorAll("#failed-rules a")].map(a => [a.dataset.rule, a.getAttribute("href"),
+                                                                            a.innerText]),
+        groups: [...document.querySelectorAll("#failures .rule-group")].map(g =>
+            [g.dataset.rule, g.querySelectorAll("details.failure").length]),
+        failuresTop: document.getElementById("failures").getBoundingClientRect().top,
+        matrixTop: document.getElementById("matrix").getBoundingClientRect().top
+    })"""
+    )
+    assert layout["order"][:2] == ["failures", "run"] and layout["failuresTop"] < layout["matrixTop"]
+    rules = list(dict.fromkeys(failure["rule_id"] for failure in document["failures"]))
+    assert [link[0] for link in layout["links"]] == rules
+    assert ["OP-NO-CARD-DATA", "#rule-OP-NO-CARD-DATA", "OP-NO-CARD-DATA ×3"] in layout["links"]
+    assert ["OP-NO-CARD-DATA", 3] in layout["groups"] and len(layout["groups"]) == len(rules)
+
+    # The banner's link leads to the rule's failures.
+    page.evaluate('document.querySelector("#failed-rules a[data-rule=GP-PAYMENT-STATUS-TRANSITIONS]").click()')
+    assert page.evaluate("location.hash") == "#rule-GP-PAYMENT-STATUS-TRANSITIONS"
+    top = page.evaluate('document.getElementById("rule-GP-PAYMENT-STATUS-TRANSITIONS").getBoundingClientRect().top')
+    assert abs(top) < 5
+
+    # The callback failure shows the sequence it broke and the callbacks in order, the offending one last.
+    callback = 'document.querySelector("details.failure[data-rule=GP-PAYMENT-STATUS-TRANSITIONS]")'
+    page.evaluate(f"{callback}.open = true")
+    sequence = page.evaluate(f"""({{
+        data: {callback}.querySelector(".sequence").dataset.sequence,
+        text: {callback}.querySelector(".sequence").innerText,
+        breaks: [...{callback}.querySelectorAll(".sequence .breaks")].map(s => s.innerText),
+        steps: [...{callback}.querySelectorAll("ol.chain > li")].map(li => [li.className, li.innerText.split("\\n")[0]])
+    }})""")
+    assert sequence["data"] == "PENDING -> COMPLETED" and sequence["breaks"] == ["COMPLETED"]
+    assert sequence["text"].replace(" ", "") == "PENDING→COMPLETED"
+    assert [step[0] for step in sequence["steps"]] == ["", "failing"]
+    assert "(PENDING)" in sequence["steps"][0][1] and "(COMPLETED)" in sequence["steps"][1][1]
+    assert page.evaluate("window.__cspViolations") == []
+    _keep(page.screenshot(tmp_path / "certification-grouped.png"), "certification-grouped.png")
 
 
 @pytest.mark.parametrize("kind, verdict", [("clean", "conforms"), ("interrupted", "incomplete")])
