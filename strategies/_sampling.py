@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as fixed_seed
+from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 T = TypeVar("T")
@@ -27,14 +29,30 @@ TOP_UP_MARGIN = 8
 value, which an earlier run has already drawn, so a run asked for exactly one missing example makes none."""
 
 
-def sample(strategy: SearchStrategy[T], n: int = 10, seed: int = 0) -> list[T]:
+class OutOfTime(Exception):
+    """The time budget of a sample ran out (raised from inside a draw, so Hypothesis stops at once)."""
+
+
+def sample(strategy: SearchStrategy[T], n: int = 10, seed: int = 0, budget: float | None = None) -> list[T]:
     """`n` examples of a strategy, the same ones for the same seed. Not for use inside a Hypothesis test.
 
     The examples are distinct (compared as JSON with sorted keys, else by `repr`) unless the
-    strategy has fewer than `n` distinct values; then repeats fill the list up to `n`.
+    strategy has fewer than `n` distinct values; then repeats fill the list up to `n`. With a
+    `budget` (seconds), drawing stops when it is spent and what was drawn so far is returned: a
+    strategy whose filter almost never passes (a rule that cannot be broken alone) ends in seconds,
+    not in Hypothesis' minutes.
     """
     distinct: dict[str, Any] = {}
     repeats: list[Any] = []
+    if budget is not None:
+        deadline = time.monotonic() + budget
+
+        def in_time(value: T) -> T:
+            if time.monotonic() > deadline:
+                raise OutOfTime
+            return value
+
+        strategy = st.tuples(st.just(None).map(in_time), strategy).map(lambda pair: pair[1])
     for round_ in range(MAX_ROUNDS):
         if len(distinct) >= n:
             break
@@ -56,7 +74,10 @@ def sample(strategy: SearchStrategy[T], n: int = 10, seed: int = 0) -> list[T]:
             else:
                 distinct[key] = value
 
-        collect()
+        try:
+            collect()
+        except OutOfTime:
+            break
     return (list(distinct.values()) + repeats)[:n]
 
 

@@ -120,7 +120,7 @@ def consistency(spec: Spec) -> list[Finding]:
     """Examples that break their own schemas, and required properties a direction can never carry."""
     found: list[Finding] = []
     counts: dict[str, int] = {}
-    for finding in [*_examples(spec), *_flag_conflicts(spec)]:
+    for finding in [*_examples(spec), *_flag_conflicts(spec), *_auth_statuses(spec)]:
         counts[finding.kind] = counts.get(finding.kind, 0) + 1
         if counts[finding.kind] <= MAX_PER_KIND:
             found.append(finding)
@@ -203,6 +203,14 @@ def _judge(spec: Spec, schema: str, value: Any, location: str, direction: str) -
         return
     for error in errors[:3]:
         inside = pointers.join(list(error.absolute_path)) or "/"
+        if error.schema is False:  # a property this direction forbids (jsonschema reports it at its parent)
+            parent = pointers.resolve(value, inside) if inside != "/" else value
+            names = [k for k, v in parent.items() if v is error.instance] if isinstance(parent, dict) else []
+            place = f"{inside.rstrip('/')}/{names[0]}" if names else inside
+            flag = "writeOnly" if direction == "response" else "readOnly"
+            side = "answers" if direction == "response" else "requests"
+            yield Finding("example", location, f"example carries {place}, which is {flag}: {side} must not carry it")
+            continue
         yield Finding("example", location, f"example breaks its own schema at {inside}: {_one_line(error.message)}")
     if not errors:
         for inside, names in _undeclared(spec, schema, value):
@@ -253,6 +261,18 @@ def _reachable_branches(spec: Spec, pointer: str) -> Iterator[tuple[str, dict[st
         for combinator in ("allOf", "anyOf", "oneOf"):
             for index, _ in enumerate(node.get(combinator) or []):
                 stack.append(f"{where}/{combinator}/{index}")
+
+
+def _auth_statuses(spec: Spec) -> Iterator[Finding]:
+    """Secured operations that document no answer for a missing or bad credential."""
+    for operation in spec.client_operations():
+        if not spec.security(operation.operation_id) or not any(spec.security(operation.operation_id)):
+            continue
+        status = spec.rules.errors.auth_status("missing_token")
+        if spec.response_key(operation.operation_id, status) is None:
+            yield Finding("auth-status", f"#{operation.pointer}/responses",
+                          f"{operation.operation_id} requires credentials but documents no {status} answer; "
+                          "refusals of bad credentials are judged by the AUTH-ENFORCED rule only")
 
 
 def _flag_conflicts(spec: Spec) -> Iterator[Finding]:

@@ -37,10 +37,11 @@ MAX_REF_HOPS = 32
 
 
 def strip_flagged(node: Any, flag: str, deref: Callable[[Any], Any] = lambda node: node) -> Any:
-    """A copy without every property marked `flag` (readOnly/writeOnly), in properties and required lists.
+    """A copy where every property marked `flag` (readOnly/writeOnly) is forbidden and not required.
 
-    A property marked through its `$ref` (`accountNumber: {$ref: ...}` whose target is writeOnly) counts:
-    `deref` follows it.
+    OpenAPI: a writeOnly property is not sent in answers (and a readOnly one not in requests), even when
+    `required` lists it. A property marked through its `$ref` (`accountNumber: {$ref: ...}` whose target
+    is writeOnly) counts: `deref` follows it.
     """
     if isinstance(node, list):
         return [strip_flagged(item, flag, deref) for item in node]
@@ -52,7 +53,7 @@ def strip_flagged(node: Any, flag: str, deref: Callable[[Any], Any] = lambda nod
         dropped = {name for name, schema in properties.items()
                    if isinstance(schema, dict) and _flagged(schema, flag, deref)}
         if dropped:
-            result["properties"] = {k: v for k, v in properties.items() if k not in dropped}
+            result["properties"] = {k: (False if k in dropped else v) for k, v in properties.items()}
             if isinstance(result.get("required"), list):
                 result["required"] = [name for name in result["required"] if name not in dropped]
     return result

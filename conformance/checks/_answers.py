@@ -78,10 +78,20 @@ def documented_status(call: Call, state: ApiState) -> Iterator[Result]:
         return
     rule = state.view.rule("{P}-DOCUMENTED-STATUS")
     if state.view.response_key(call.operation_id, call.status) is None:
+        if _refused_credentials(call, state):
+            return  # a secured operation that documents no 401 is the document's defect (a finding), not the target's
         yield violation(rule, f"Undocumented status {call.status}",
                         state.view.documented_statuses(call.operation_id), call.status)
     else:
         yield ok(rule)
+
+
+def _refused_credentials(call: Call, state: ApiState) -> bool:
+    """An answer refusing credentials (the table's auth statuses) to a secured operation."""
+    spec = state.view.spec
+    statuses = {spec.rules.errors.auth_status(problem)
+                for problem in ("missing_token", "invalid_token", "expired_token", "wrong_scope")}
+    return call.status in statuses and any(spec.security(call.operation_id))
 
 
 def _media_matches(documented: str, received: str) -> bool:

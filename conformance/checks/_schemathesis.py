@@ -127,6 +127,11 @@ def rule_results(failure: Any, call: Call, judge: Judge) -> list[Result]:
     title = f"Schemathesis: {failure.title}"
     message = str(getattr(failure, "message", "") or "")[:1500]
     error = call.status is not None and call.status >= 400
+    if kind == "UndefinedStatusCode":
+        from ._answers import _refused_credentials
+
+        if _refused_credentials(call, judge.state(call.api)):
+            return []  # the document's defect, reported as a finding about it
     if kind in _RULE_BY_FAILURE:
         return [violation(known.rule(_RULE_BY_FAILURE[kind]), title, "see the rule", message)]
     if kind in ("JsonSchemaError", "MissingHeaders", "MalformedJson"):

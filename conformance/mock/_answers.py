@@ -157,7 +157,8 @@ class AnswerBuilder:
             if not isinstance(node, dict):
                 continue
             for name, sub in (node.get("properties") or {}).items():
-                found.setdefault(name, self.instances.deref(sub))
+                if sub is not False:  # a property the direction forbids (writeOnly in answers)
+                    found.setdefault(name, self.instances.deref(sub))
             for combinator in ("allOf", "anyOf", "oneOf"):
                 stack.extend(node.get(combinator) or [])
         return found

@@ -84,6 +84,13 @@ def details(document: dict[str, Any], detail: bool = True, max_failures: int | N
     if gaps:
         lines.append("statuses not seen:")
         lines += [f"  {gap}" for gap in gaps]
+    for spec in document.get("specs") or []:
+        findings = spec.get("findings") or []
+        if findings:
+            lines.append(f"document {spec['name']}: {len(findings)} findings about the document itself "
+                         "(its defects, not the target's; see certification.html)")
+            if detail:
+                lines += [f"  {finding['location']}: {finding['message']}" for finding in findings]
     groups = by_rule(document["failures"])
     if groups:
         lines.append("failures by rule:")

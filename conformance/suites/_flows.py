@@ -297,7 +297,7 @@ def credentials(target: Target, api: str, kind: str) -> None:
     operation_id = probe_operation(spec)
     rule = view(spec).rule("{P}-AUTH-ENFORCED")
     expected = spec.rules.errors.auth_status(_AUTH_KEYS[kind])
-    bearer = "oauth2" in target.security(api, operation_id)
+    bearer = bool({"oauth2", "bearer"} & set(target.security(api, operation_id)))
     if kind == "missing":
         authorization = None
     elif kind == "malformed":
@@ -395,9 +395,19 @@ def invalid_requests(target: Target, api: str, operation_id: str) -> None:
              if t.kind == "operation" and t.operation_id == operation_id]
     rules = select_rules(list(found[0].rules) if found else [], target.profile.invalid_rules,
                          f"{target.settings.seed}:{api}:{operation_id}")
+    from hypothesis.errors import HypothesisException
+
     for rule in rules:
-        examples = invalid_examples(target.specs[api], operation_id, rule, target.profile.invalid_per_rule,
-                                    target.settings.seed)
+        try:
+            examples = invalid_examples(target.specs[api], operation_id, rule, target.profile.invalid_per_rule,
+                                        target.settings.seed, target.profile.rule_budget)
+        except HypothesisException:  # the document leaves no room to break this rule alone
+            examples = []
+        if not examples:
+            target.collector.skipped(api, target.specs[api].rule("{P}-REJECTS-INVALID-REQUEST"), operation_id,
+                                     f"no request breaking only {rule} could be made within "
+                                     f"{target.profile.rule_budget:g} s")
+            continue
         for example, broken in examples:
             target.send(as_case(target, api, operation_id, example), intent="invalid",
                         keyword=getattr(broken, "keyword", None))
@@ -428,11 +438,12 @@ def select_rules(rules: list[str], limit: int | None, seed: str) -> list[str]:
 _EXAMPLES: dict[tuple[str, str, str, str, int, int], list[Any]] = {}
 
 
-def invalid_examples(spec: Spec, operation_id: str, rule: str, n: int, seed: int) -> list[Any]:
+def invalid_examples(spec: Spec, operation_id: str, rule: str, n: int, seed: int,
+                     budget: float | None = None) -> list[Any]:
     """Examples breaking one rule, drawn with the run's seed; the same draw is reused within a process."""
     import strategies
 
-    key = (spec.name, spec.sha256, operation_id, rule, n, seed)
+    key = (spec.name, spec.sha256, operation_id, rule, n, seed)  # the budget only bounds the drawing
     if key not in _EXAMPLES:
-        _EXAMPLES[key] = strategies.sample(strategies.invalid(spec, operation_id, rule), n=n, seed=seed)
+        _EXAMPLES[key] = strategies.sample(strategies.invalid(spec, operation_id, rule), n=n, seed=seed, budget=budget)
     return _EXAMPLES[key]

@@ -33,8 +33,13 @@ def specs_of(settings: RunSettings) -> dict[str, Spec]:
 
 
 def security_types(spec: Spec, operation_id: str) -> list[str]:
-    """The security scheme types an operation requires ("oauth2", "http"); empty when it is open."""
-    return [scheme.get("type", "") for scheme in spec.security_schemes(operation_id).values()]
+    """How an operation is authorized: "oauth2" (a token with scopes), "bearer" (a token, no scopes: HTTP bearer),
+    "basic" (the client credentials: HTTP basic, the token endpoint); empty when it is open."""
+    kinds = []
+    for scheme in spec.security_schemes(operation_id).values():
+        kind, name = scheme.get("type", ""), str(scheme.get("scheme", "")).lower()
+        kinds.append("bearer" if kind == "http" and name == "bearer" else "basic" if kind == "http" else kind)
+    return kinds
 
 
 def operations(spec: Spec) -> list[str]:
@@ -72,8 +77,11 @@ def credential_kinds(spec: Spec) -> list[str]:
     operation_id = probe_operation(spec)
     if operation_id is None:
         return []
-    if "oauth2" in security_types(spec, operation_id):
+    kinds = security_types(spec, operation_id)
+    if "oauth2" in kinds:
         return ["missing", "malformed", "expired", "wrong_scope"]
+    if "bearer" in kinds:
+        return ["missing", "malformed", "expired"]
     return ["missing", "malformed"]
 
 

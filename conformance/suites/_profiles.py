@@ -33,6 +33,8 @@ class Profile:
     """Seconds to wait for a scenario's callbacks or a resource to reach its final state."""
     token_wait: float
     """Longest a run waits for an issued token to expire (expired-token test); beyond it, a forged one is used."""
+    rule_budget: float = 2.0
+    """Seconds to draw the examples breaking one rule; a rule no example breaks alone in that time is skipped."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,11 +42,14 @@ class Profile:
 
 PROFILES = {
     "quick": Profile("quick", examples=2, negative_examples=1, invalid_per_rule=1, invalid_rules=4,
-                     request_budget=2_000, rate_limit=20.0, timeout=5.0, callback_timeout=5.0, token_wait=3.0),
+                     request_budget=2_000, rate_limit=20.0, timeout=5.0, callback_timeout=5.0, token_wait=3.0,
+                     rule_budget=2.0),
     "standard": Profile("standard", examples=20, negative_examples=10, invalid_per_rule=2, invalid_rules=None,
-                        request_budget=10_000, rate_limit=20.0, timeout=10.0, callback_timeout=30.0, token_wait=10.0),
+                        request_budget=10_000, rate_limit=20.0, timeout=10.0, callback_timeout=30.0, token_wait=10.0,
+                        rule_budget=10.0),
     "thorough": Profile("thorough", examples=100, negative_examples=50, invalid_per_rule=5, invalid_rules=None,
-                        request_budget=50_000, rate_limit=20.0, timeout=20.0, callback_timeout=60.0, token_wait=60.0),
+                        request_budget=50_000, rate_limit=20.0, timeout=20.0, callback_timeout=60.0, token_wait=60.0,
+                        rule_budget=30.0),
 }
 
 

@@ -203,7 +203,7 @@ class Target:
     # -- Schemathesis ---------------------------------------------------------------------------------
 
     def security(self, api: str, operation_id: str) -> list[str]:
-        """The security scheme types an operation requires ("oauth2", "http"), empty when open."""
+        """How an operation is authorized ("oauth2", "bearer", "basic"), empty when open."""
         from ._parameters import security_types
 
         return security_types(self.specs[api], operation_id)
@@ -215,9 +215,9 @@ class Target:
                 spec = self.specs[api]
                 schema = spec.schemathesis(self.settings.base_urls[api])
                 types = {t for op in spec.operations if not spec.operations[op].webhook for t in self.security(api, op)}
-                if "oauth2" in types:
+                if types & {"oauth2", "bearer"}:
                     schema.auth(refresh_interval=None)(schemathesis_auth(self.client))
-                elif "http" in types:
+                elif "basic" in types:
                     schema.auth(refresh_interval=None)(
                         schemathesis_basic_auth(self.settings.client_id, self.settings.client_secret))
                 self._schemas[api] = schema
@@ -238,9 +238,9 @@ class Target:
     def authorization(self, api: str, operation_id: str) -> str | None:
         """The Authorization value a valid request to this operation carries."""
         types = self.security(api, operation_id)
-        if "oauth2" in types:
+        if {"oauth2", "bearer"} & set(types):
             return f"Bearer {self.token()}"
-        if "http" in types:
+        if "basic" in types:
             return basic_credentials(self.settings.client_id, self.settings.client_secret)
         return None
 

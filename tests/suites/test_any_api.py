@@ -88,3 +88,21 @@ def test_without_a_rules_table_the_generic_rules_certify(tmp_path, capsys):
     assert not any(rule.startswith("WID-") for rule in rules)
     [spec] = [s for s in report["specs"] if s["name"] == "gadgets"]
     assert spec["rules_table"] is None
+
+
+def test_a_published_style_30_document_certifies_with_its_findings_reported_apart(tmp_path, capsys):
+    """OpenAPI 3.0.1 with nullable, \\p{L} patterns, an absolute server URL, a writeOnly required field, an example
+    breaking its schema, a dangling $ref, and no 401 documented for its secured operations: it conforms against
+    the embedded mock, and its own defects are listed as findings in every artifact, not as failures."""
+    quirks = Path(__file__).resolve().parents[1] / "fixtures" / "quirks-3.0.yaml"
+    code, report = certify(tmp_path, "--spec", f"quirks={quirks}", "--api", "quirks")
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    [spec] = [s for s in report["specs"] if s["name"] == "quirks"]
+    kinds = {finding["kind"] for finding in spec["findings"]}
+    assert {"dangling-ref", "pattern", "read-write", "example", "auth-status"} <= kinds
+    assert spec["openapi"] == "3.0.1" and spec["rules_table"] is None
+    assert report["failures"] == []
+    assert "document quirks: " in out and "findings about the document itself" in out
+    html = (tmp_path / "reports" / "certification.html").read_text()
+    assert "Findings about the documents" in html and "#/components/schemas/Widget/properties/code/pattern" in html
