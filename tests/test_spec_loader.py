@@ -271,6 +271,9 @@ def test_findings_name_their_locations(quirks: Path):
     assert ("pattern", "#/components/schemas/Widget/properties/code/pattern") in found
     assert ("format", "#/components/schemas/Widget/properties/state/format") in found
     assert ("read-write", "#/components/schemas/Widget/required") in found
+    assert ("parameter", "#/paths/~1widgets~1{id}/get/parameters/1") in found
+    assert ("key", "#/paths/~1widgets~1{id}/get/parameters/1/examples/true") in found  # YAML read `on:` as true
+    assert spec.parameters("getWidget")[1][1]["schema"] == {"type": "string"}
     example = "#/paths/~1widgets/post/responses/201/content/application~1json/examples/broken/value"
     assert ("example", example) in found
     messages = " ".join(f.message for f in spec.findings)

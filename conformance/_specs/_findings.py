@@ -95,6 +95,36 @@ def mend_patterns(document: dict[str, Any], originals: dict[str, str]) -> list[F
     return found
 
 
+def mend_keys(document: dict[str, Any]) -> list[Finding]:
+    """Mapping keys that are not strings (YAML reads `on:`, `yes:`, `404:` as booleans and numbers) become the
+    strings JSON would have; a boolean key is reported, since its original spelling is lost."""
+    found: list[Finding] = []
+    for path, node in list(_nodes(document)):
+        if not isinstance(node, dict) or all(isinstance(key, str) for key in node):
+            continue
+        for key in [key for key in node if not isinstance(key, str)]:
+            text = str(key).lower() if isinstance(key, bool) else str(key)
+            node[text] = node.pop(key)
+            if isinstance(key, bool):
+                found.append(Finding("key", _where([*path, text]),
+                                     f"a key YAML reads as the boolean {key} (`on`, `yes`, ...); read as {text!r}"))
+    return found
+
+
+def mend_parameters(document: dict[str, Any]) -> list[Finding]:
+    """A parameter with neither `schema` nor `content` (OpenAPI requires one) is read as a string, and reported."""
+    found: list[Finding] = []
+    for path, node in _nodes(document):
+        if not (isinstance(node, dict) and isinstance(node.get("name"), str) and node.get("in") in (
+                "query", "header", "path", "cookie")):
+            continue
+        if "schema" not in node and "content" not in node and _in_schema(path):
+            node["schema"] = {"type": "string"}
+            found.append(Finding("parameter", _where(path),
+                                 f"parameter {node['name']!r} has no schema; read as a string"))
+    return found
+
+
 def _in_schema(path: list[Any]) -> bool:
     """Whether a node sits where a schema keyword means something (not inside an example value)."""
     return not any(part in ("example", "examples", "x-examples") for part in path)

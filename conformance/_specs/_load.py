@@ -97,8 +97,10 @@ def _load(path: Path, api: str | None, stamp: object) -> Spec:
     document = _yaml.parse(raw_text, path)
     version = _usable(path, document)
     findings: list[Finding] = []
+    findings += _findings.mend_keys(document)
     findings += _findings.mend_refs(document)
     findings += _meta_schema(document, version)
+    findings += _findings.mend_parameters(document)
     patterns: dict[str, str] = {}
     findings += _findings.mend_patterns(document, patterns)
     if _dialect.is_30(document):

@@ -98,6 +98,9 @@ def catalogue(spec: Spec) -> list[tuple[str, str]]:
                 continue
             if rule == "{P}-READ-YOUR-WRITES" and not readable_creates(spec):
                 continue
+            if rule == "{P}-AUTH-ENFORCED" and not any(any(spec.security(op.operation_id))
+                                                        for op in spec.client_operations()):
+                continue
             rules.setdefault(known.rule(rule), registered.description)
     for pointer in _all_schema_pointers(known):
         for rule_id in known.conditional_rules(pointer):

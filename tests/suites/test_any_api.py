@@ -100,7 +100,7 @@ def test_a_published_style_30_document_certifies_with_its_findings_reported_apar
     assert code == 0, out + err
     [spec] = [s for s in report["specs"] if s["name"] == "quirks"]
     kinds = {finding["kind"] for finding in spec["findings"]}
-    assert {"dangling-ref", "pattern", "read-write", "example", "auth-status"} <= kinds
+    assert {"dangling-ref", "pattern", "read-write", "example", "auth-status", "parameter"} <= kinds
     assert spec["openapi"] == "3.0.1" and spec["rules_table"] is None
     assert report["failures"] == []
     assert "document quirks: " in out and "findings about the document itself" in out
