@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
 from hypothesis.strategies import SearchStrategy
 
 T = TypeVar("T")
@@ -78,6 +79,10 @@ def sample(strategy: SearchStrategy[T], n: int = 10, seed: int = 0, budget: floa
             collect()
         except OutOfTime:
             break
+        except HypothesisException:
+            if budget is not None and time.monotonic() > deadline:
+                break  # Hypothesis replayed the draw the budget stopped, and the replay differed: out of time
+            raise
     return (list(distinct.values()) + repeats)[:n]
 
 

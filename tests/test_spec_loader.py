@@ -7,6 +7,8 @@ small document written for the test (tests/fixtures/quirks-3.0.yaml), never with
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -289,3 +291,25 @@ def test_specs_command_lists_findings_as_warnings_and_exits_0(quirks: Path):
     assert "warnings" in result.stdout.splitlines()[0]
     assert "    warning: #/components/schemas/Widget/properties/code/pattern: pattern '[unclosed'" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_prepared_documents_are_cached_across_processes_as_data(quirks: Path, tmp_path: Path):
+    """A second process reads the prepared document from the cache (JSON, never code); a damaged entry is ignored."""
+    cache = tmp_path / "cache"
+    environment = {**os.environ, "CONFORMANCE_CACHE_DIR": str(cache)}
+
+    def specs_run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "conformance", "specs", "--json", f"widgets={quirks}"],
+                              capture_output=True, text=True, timeout=60, check=False, env=environment)
+
+    first = specs_run()
+    [entry] = list(cache.glob("spec-*.json"))
+    second = specs_run()
+    assert first.returncode == second.returncode == 0
+    assert json.loads(first.stdout)["findings"] == json.loads(second.stdout)["findings"]
+    entry.write_text("{not json")
+    third = specs_run()
+    assert third.returncode == 0 and json.loads(third.stdout)["findings"] == json.loads(first.stdout)["findings"]
+    environment["CONFORMANCE_NO_CACHE"] = "1"
+    entry.unlink()
+    assert specs_run().returncode == 0 and not list(cache.glob("spec-*.json"))

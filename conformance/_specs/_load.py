@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
@@ -94,17 +95,23 @@ def load_all(names: tuple[str, ...] | None = None) -> list[Spec]:
 def _load(path: Path, api: str | None, stamp: object) -> Spec:
     """Load once per file version: the mock, the checks and the CLI ask for the same specs many times."""
     raw_text = _yaml.read_text(path)
-    document = _yaml.parse(raw_text, path)
-    version = _usable(path, document)
-    findings: list[Finding] = []
-    findings += _findings.mend_keys(document)
-    findings += _findings.mend_refs(document)
-    findings += _meta_schema(document, version)
-    findings += _findings.mend_parameters(document)
-    patterns: dict[str, str] = {}
-    findings += _findings.mend_patterns(document, patterns)
-    if _dialect.is_30(document):
-        _dialect.to_31(document)
+    digest = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()
+    prepared = _cached(digest)
+    if prepared is None:
+        document = _yaml.parse(raw_text, path)
+        version = _usable(path, document)
+        findings: list[Finding] = []
+        findings += _findings.mend_keys(document)
+        findings += _findings.mend_refs(document)
+        findings += _meta_schema(document, version)
+        findings += _findings.mend_parameters(document)
+        patterns: dict[str, str] = {}
+        findings += _findings.mend_patterns(document, patterns)
+        if _dialect.is_30(document):
+            _dialect.to_31(document)
+        _keep(digest, document, version, findings, patterns)
+    else:
+        document, version, findings, patterns = prepared
     name = api or infer_api(path, document)
     if name is None:
         title = (document.get("info") or {}).get("title")
@@ -112,7 +119,6 @@ def _load(path: Path, api: str | None, stamp: object) -> Spec:
             f"cannot tell which API {path} describes (file name {path.name!r}, title {title!r}): name it with "
             f"--api NAME --spec {path} or --spec NAME={path} (bundled: {', '.join(SPEC_NAMES)}; a new name "
             "certifies a new API with the generic rules)")
-    digest = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()
     spec = Spec(name=name, path=path, document=document, rules=_placeholder(name), sha256=digest,
                 source_version=version, patterns=patterns, base_path=_dialect.base_path(document))
     rules, rules_path, rules_findings = _rules_for(spec)
@@ -122,6 +128,60 @@ def _load(path: Path, api: str | None, stamp: object) -> Spec:
     findings += _findings.consistency(spec)
     object.__setattr__(spec, "findings", tuple(_readable(spec, findings)))
     return spec
+
+
+# -- the prepared document, kept across processes ----------------------------------------------------------
+
+@cache
+def _preparation() -> str:
+    """A fingerprint of the code that prepares documents: a cache entry from other code is never read."""
+    digest = hashlib.sha256()
+    for module in ("_yaml", "_dialect", "_patterns", "_findings", "_load"):
+        digest.update((Path(__file__).with_name(f"{module}.py")).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir() -> Path | None:
+    """Where prepared documents are kept: $CONFORMANCE_CACHE_DIR, else ~/.cache/payments-conformance;
+    None with CONFORMANCE_NO_CACHE=1."""
+    if os.environ.get("CONFORMANCE_NO_CACHE"):
+        return None
+    base = os.environ.get("CONFORMANCE_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache",
+                                                                    "payments-conformance")
+    return Path(base)
+
+
+def _entry(digest: str) -> Path | None:
+    folder = cache_dir()
+    return folder / f"spec-{_preparation()}-{digest}.json" if folder else None
+
+
+def _cached(digest: str) -> tuple[dict[str, Any], str, list[Finding], dict[str, str]] | None:
+    """The document as the loader prepared it before (JSON, never pickle: a cache file is data), or None."""
+    entry = _entry(digest)
+    if entry is None or not entry.is_file():
+        return None
+    try:
+        data = orjson.loads(entry.read_bytes())
+        findings = [Finding(**finding) for finding in data["findings"]]
+        return data["document"], data["version"], findings, data["patterns"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable or from elsewhere: prepare the document again
+
+
+def _keep(digest: str, document: dict[str, Any], version: str, findings: list[Finding],
+          patterns: dict[str, str]) -> None:
+    entry = _entry(digest)
+    if entry is None:
+        return
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        temporary = entry.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(orjson.dumps({"document": document, "version": version, "patterns": patterns,
+                                            "findings": [f.to_dict() for f in findings]}))
+        os.replace(temporary, entry)
+    except (OSError, TypeError):
+        pass  # a cache that cannot be written only costs time
 
 
 def _usable(path: Path, document: Any) -> str:

@@ -414,7 +414,11 @@ def invalid_requests(target: Target, api: str, operation_id: str) -> None:
 
 
 def select_rules(rules: list[str], limit: int | None, seed: str) -> list[str]:
-    """At most `limit` rules, as many different keywords as possible, chosen by the seed (all when no limit)."""
+    """At most `limit` rules, as many different keywords as possible, chosen by the seed (all when no limit).
+
+    Within a keyword the shallowest places go first: a field deep in a branch of a `oneOf` can seldom be
+    broken alone (the branch then fails too), and drawing one that is costs the whole rule budget.
+    """
     if limit is None or len(rules) <= limit:
         return rules
     import random
@@ -423,8 +427,9 @@ def select_rules(rules: list[str], limit: int | None, seed: str) -> list[str]:
     by_keyword: dict[str, list[str]] = {}
     for rule in rules:
         by_keyword.setdefault(rule.split(":", 1)[0], []).append(rule)
-    for group in by_keyword.values():
+    for keyword, group in by_keyword.items():
         chooser.shuffle(group)
+        group.sort(key=lambda rule: -rule.split(":", 1)[-1].count("/"))  # stable: the seed orders equal depths
     keywords = sorted(by_keyword)
     chooser.shuffle(keywords)
     chosen: list[str] = []

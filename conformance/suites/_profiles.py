@@ -43,7 +43,7 @@ class Profile:
 PROFILES = {
     "quick": Profile("quick", examples=2, negative_examples=1, invalid_per_rule=1, invalid_rules=4,
                      request_budget=2_000, rate_limit=20.0, timeout=5.0, callback_timeout=5.0, token_wait=3.0,
-                     rule_budget=2.0),
+                     rule_budget=1.0),
     "standard": Profile("standard", examples=20, negative_examples=10, invalid_per_rule=2, invalid_rules=None,
                         request_budget=10_000, rate_limit=20.0, timeout=10.0, callback_timeout=30.0, token_wait=10.0,
                         rule_budget=10.0),
