@@ -46,6 +46,16 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def decimal_of(value: object) -> Decimal | None:
+    """A JSON number or numeric string as a Decimal (amounts compared without float rounding); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
 def is_iso_4217(value: object) -> bool:
     return not isinstance(value, str) or value in currency_codes()
 

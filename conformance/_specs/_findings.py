@@ -252,7 +252,7 @@ def _undeclared(spec: Spec, schema: str, value: Any, inside: str = "", depth: in
     """Object keys an (open) schema does not name: valid, but in an example a sign it documents something else."""
     if depth > 20 or not isinstance(value, dict | list):
         return
-    branches = list(_reachable_branches(spec, schema))
+    branches = list(spec.branches(schema))
     if isinstance(value, list):
         items = [f"{where}/items" for where, node in branches if isinstance(node.get("items"), dict)]
         for index, item in enumerate(value):
@@ -274,23 +274,6 @@ def _undeclared(spec: Spec, schema: str, value: Any, inside: str = "", depth: in
     for name, pointer in declared.items():
         if name in value:
             yield from _undeclared(spec, pointer, value[name], f"{inside}/{pointers.escape(name)}", depth + 1)
-
-
-def _reachable_branches(spec: Spec, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """A schema and every allOf/anyOf/oneOf branch below it, each at its canonical pointer."""
-    stack, seen = [pointer], set()
-    while stack:
-        where = spec.canonical(stack.pop())
-        if where in seen:
-            continue
-        seen.add(where)
-        node = spec.resolve(where)
-        if not isinstance(node, dict):
-            continue
-        yield where, node
-        for combinator in ("allOf", "anyOf", "oneOf"):
-            for index, _ in enumerate(node.get(combinator) or []):
-                stack.append(f"{where}/{combinator}/{index}")
 
 
 def _auth_statuses(spec: Spec) -> Iterator[Finding]:
@@ -319,7 +302,7 @@ def _flag_conflicts(spec: Spec) -> Iterator[Finding]:
                     used.setdefault(pointer, set()).add("request" if operation.webhook else "response")
     reported: set[tuple[str, str]] = set()
     for root, directions in used.items():
-        for where, node in _reachable(spec, root):
+        for where, node in spec.subschemas(root):
             required = node.get("required") if isinstance(node.get("required"), list) else []
             for name in required:
                 prop = spec.deref((node.get("properties") or {}).get(name) or {})
@@ -332,26 +315,6 @@ def _flag_conflicts(spec: Spec) -> Iterator[Finding]:
                         yield Finding("read-write", f"{where}/required",
                                       f"{name!r} is required but {flag}, and the schema is used in {text}: "
                                       f"{text} are not required to carry it")
-
-
-def _reachable(spec: Spec, root: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    stack, seen = [root], set()
-    while stack:
-        where = spec.canonical(stack.pop())
-        if where in seen:
-            continue
-        seen.add(where)
-        node = spec.resolve(where)
-        if not isinstance(node, dict):
-            continue
-        yield where, node
-        for name in node.get("properties") or {}:
-            stack.append(f"{where}/properties/{pointers.escape(name)}")
-        if isinstance(node.get("items"), dict):
-            stack.append(f"{where}/items")
-        for combinator in ("allOf", "anyOf", "oneOf"):
-            for index, _ in enumerate(node.get(combinator) or []):
-                stack.append(f"{where}/{combinator}/{index}")
 
 
 def _one_line(value: Any) -> str:

@@ -7,8 +7,7 @@ silently judge nothing. `mismatches` lists what does not fit, first problem firs
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import pointers
 from .._errors import SpecError
@@ -119,7 +118,7 @@ def _reachable(spec: Spec, schema: str, parts: list[str]) -> bool:
     for part in parts:
         following = []
         for where in current:
-            branches = list(_branches(spec, where))
+            branches = list(spec.branches(where, conditional=True))
             if part == "*":
                 following += [f"{branch}/items" for branch, node in branches if isinstance(node.get("items"), dict)]
                 if not following and not any("items" in node or "properties" in node for _, node in branches):
@@ -133,22 +132,3 @@ def _reachable(spec: Spec, schema: str, parts: list[str]) -> bool:
             return False
         current = following
     return True
-
-
-def _branches(spec: Spec, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    stack, seen = [pointer], set()
-    while stack:
-        where = spec.canonical(stack.pop())
-        if where in seen:
-            continue
-        seen.add(where)
-        node = spec.resolve(where)
-        if not isinstance(node, dict):
-            continue
-        yield where, node
-        for combinator in ("allOf", "anyOf", "oneOf"):
-            for index, _ in enumerate(node.get(combinator) or []):
-                stack.append(f"{where}/{combinator}/{index}")
-        for keyword in ("then", "else"):
-            if isinstance(node.get(keyword), dict):
-                stack.append(f"{where}/{keyword}")

@@ -9,7 +9,7 @@ strategies, the callbacks sender and the mock read documents through it and noth
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -240,6 +240,44 @@ class Spec:
         result = "#" + pointers.join(path)
         self._cache[key] = result
         return result
+
+    def branches(self, pointer: str, conditional: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
+        """A schema and every allOf/anyOf/oneOf branch below it (with `conditional`, then/else too), each once,
+        at its canonical pointer."""
+        stack, seen = [pointer], set()
+        while stack:
+            where = self.canonical(stack.pop())
+            if where in seen:
+                continue
+            seen.add(where)
+            node = self.resolve(where)
+            if not isinstance(node, dict):
+                continue
+            yield where, node
+            for combinator in ("allOf", "anyOf", "oneOf"):
+                for index, _ in enumerate(node.get(combinator) or []):
+                    stack.append(f"{where}/{combinator}/{index}")
+            for keyword in ("then", "else") if conditional else ():
+                if isinstance(node.get(keyword), dict):
+                    stack.append(f"{where}/{keyword}")
+
+    def subschemas(self, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every schema reachable from one (properties, items, branches), each once, at its canonical pointer."""
+        stack, seen = [pointer], set()
+        while stack:
+            where = self.canonical(stack.pop())
+            if where in seen:
+                continue
+            seen.add(where)
+            node = self.resolve(where)
+            if not isinstance(node, dict):
+                continue
+            yield where, node
+            stack.extend(f"{where}/properties/{pointers.escape(name)}" for name in node.get("properties") or {})
+            if isinstance(node.get("items"), dict):
+                stack.append(f"{where}/items")
+            for combinator in ("allOf", "anyOf", "oneOf"):
+                stack.extend(f"{where}/{combinator}/{index}" for index, _ in enumerate(node.get(combinator) or []))
 
     # -- security ---------------------------------------------------------------------------------------
 

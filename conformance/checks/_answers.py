@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .._specs._rules import Observation
-from ..formats import luhn_valid
+from ..formats import decimal_of, luhn_valid
 from ..pointers import MISSING, evaluate_one, leaves, resolve_all
 from ..pointers import split as split_pointer
 from ._knowledge import SchemaFinding
@@ -329,15 +329,6 @@ def masked_pan_matches_card(call: Call, state: ApiState) -> Iterator[Result]:
             yield ok(entry.id)
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-
-
 @check("table:limits")
 def within_response_limits(call: Call, state: ApiState) -> Iterator[Result]:
     """A value never exceeds another in the same answer (remainingRefundableAmount <= amount)."""
@@ -346,8 +337,8 @@ def within_response_limits(call: Call, state: ApiState) -> Iterator[Result]:
     for entry in state.view.rules.limits:
         if entry.kind != "within-response" or call.operation_id not in entry.operations:
             continue
-        value = _decimal(evaluate_one(entry.value or "", request=call.request, response=call.response_body))
-        limit = _decimal(evaluate_one(entry.at_most or "", request=call.request, response=call.response_body))
+        value = decimal_of(evaluate_one(entry.value or "", request=call.request, response=call.response_body))
+        limit = decimal_of(evaluate_one(entry.at_most or "", request=call.request, response=call.response_body))
         if value is None or limit is None:
             continue
         if value > limit:

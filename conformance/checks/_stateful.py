@@ -12,8 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from .._specs._rules import LimitParent, Observation, StateMachine
+from ..formats import decimal_of
 from ..pointers import MISSING, evaluate, evaluate_one, resolve
-from ._answers import _decimal, _success, records_of
+from ._answers import _success, records_of
 from ._model import Call, Delivery, Result, check, ok, violation
 from ._state import ApiState
 
@@ -102,7 +103,7 @@ def _accepted(call: Call, accepted_when: Mapping[str, Any]) -> bool:
 
 def _limit(parent: LimitParent, call: Call) -> Decimal | None:
     found = evaluate(parent.limit, request=call.request, response=call.response_body)
-    values = [_decimal(v) for v in found]
+    values = [decimal_of(v) for v in found]
     values = [v for v in values if v is not None]
     if not values:
         return None
@@ -125,7 +126,7 @@ def across_call_limits(call: Call, state: ApiState) -> Iterator[Result]:
                 touched = str(parent_id)
         if call.operation_id == child.operation and _accepted(call, child.accepted_when):
             parent_id = evaluate_one(child.parent_id, request=call.request)
-            amount = _decimal(evaluate_one(child.amount, request=call.request))
+            amount = decimal_of(evaluate_one(child.amount, request=call.request))
             if parent_id is not MISSING and amount is not None:
                 key = (entry.id, str(parent_id))
                 state.totals[key] = state.totals.get(key, Decimal(0)) + amount

@@ -19,12 +19,13 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .. import pointers
 from .._specs import Kind, Spec
 from .._specs._rules import Observation, StateMachine
+from ..formats import decimal_of
 from ._answers import AnswerBuilder
 from ._common import MISSING, Call
 from ._errors import ErrorBodies
@@ -316,10 +317,10 @@ class Api:
                 continue
             parent_id = pointers.evaluate_one(child.parent_id, request=request)
             record = self.find_any(parent_id) if parent_id is not MISSING else None
-            amount = _decimal(pointers.evaluate_one(child.amount, request=request))
+            amount = decimal_of(pointers.evaluate_one(child.amount, request=request))
             if record is None or amount is None:
                 continue
-            values = [_decimal(v) for v in pointers.evaluate(parent.limit, request=record.request,
+            values = [decimal_of(v) for v in pointers.evaluate(parent.limit, request=record.request,
                                                              response=record.view)]
             values = [v for v in values if v is not None]
             if not values:
@@ -338,7 +339,7 @@ class Api:
                 continue
             parent_id = pointers.evaluate_one(child.parent_id, request=request)
             record = self.find_any(parent_id) if parent_id is not MISSING else None
-            amount = _decimal(pointers.evaluate_one(child.amount, request=request))
+            amount = decimal_of(pointers.evaluate_one(child.amount, request=request))
             if record is not None and amount is not None:
                 key = f"limit:{entry.id}"
                 record.fields[key] = record.fields.get(key, Decimal(0)) + amount
@@ -450,15 +451,6 @@ class Api:
             if isinstance(holder, dict):
                 apply_change(change, holder, {})
         return body
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
 
 
 def _at(records: str, subset: dict[str, Any]) -> dict[str, Any]:

@@ -427,7 +427,7 @@ def select_rules(rules: list[str], limit: int | None, seed: str) -> list[str]:
     by_keyword: dict[str, list[str]] = {}
     for rule in rules:
         by_keyword.setdefault(rule.split(":", 1)[0], []).append(rule)
-    for keyword, group in by_keyword.items():
+    for group in by_keyword.values():
         chooser.shuffle(group)
         group.sort(key=lambda rule: -rule.split(":", 1)[-1].count("/"))  # stable: the seed orders equal depths
     keywords = sorted(by_keyword)
