@@ -244,25 +244,30 @@ class Spec:
     def branches(self, pointer: str, conditional: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
         """A schema and every allOf/anyOf/oneOf branch below it (with `conditional`, then/else too), each once,
         at its canonical pointer."""
-        stack, seen = [pointer], set()
-        while stack:
-            where = self.canonical(stack.pop())
-            if where in seen:
-                continue
-            seen.add(where)
-            node = self.resolve(where)
-            if not isinstance(node, dict):
-                continue
-            yield where, node
+
+        def children(where: str, node: dict[str, Any]) -> Iterator[str]:
             for combinator in ("allOf", "anyOf", "oneOf"):
-                for index, _ in enumerate(node.get(combinator) or []):
-                    stack.append(f"{where}/{combinator}/{index}")
+                yield from (f"{where}/{combinator}/{index}" for index, _ in enumerate(node.get(combinator) or []))
             for keyword in ("then", "else") if conditional else ():
                 if isinstance(node.get(keyword), dict):
-                    stack.append(f"{where}/{keyword}")
+                    yield f"{where}/{keyword}"
+
+        return self._walk(pointer, children)
 
     def subschemas(self, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every schema reachable from one (properties, items, branches), each once, at its canonical pointer."""
+
+        def children(where: str, node: dict[str, Any]) -> Iterator[str]:
+            yield from (f"{where}/properties/{pointers.escape(name)}" for name in node.get("properties") or {})
+            if isinstance(node.get("items"), dict):
+                yield f"{where}/items"
+            for combinator in ("allOf", "anyOf", "oneOf"):
+                yield from (f"{where}/{combinator}/{index}" for index, _ in enumerate(node.get(combinator) or []))
+
+        return self._walk(pointer, children)
+
+    def _walk(self, pointer: str, children: Callable[[str, dict[str, Any]], Iterator[str]]
+              ) -> Iterator[tuple[str, dict[str, Any]]]:
         stack, seen = [pointer], set()
         while stack:
             where = self.canonical(stack.pop())
@@ -270,14 +275,9 @@ class Spec:
                 continue
             seen.add(where)
             node = self.resolve(where)
-            if not isinstance(node, dict):
-                continue
-            yield where, node
-            stack.extend(f"{where}/properties/{pointers.escape(name)}" for name in node.get("properties") or {})
-            if isinstance(node.get("items"), dict):
-                stack.append(f"{where}/items")
-            for combinator in ("allOf", "anyOf", "oneOf"):
-                stack.extend(f"{where}/{combinator}/{index}" for index, _ in enumerate(node.get(combinator) or []))
+            if isinstance(node, dict):
+                yield where, node
+                stack.extend(children(where, node))
 
     # -- security ---------------------------------------------------------------------------------------
 
