@@ -111,6 +111,19 @@ def mend_keys(document: dict[str, Any]) -> list[Finding]:
     return found
 
 
+def stray_keys(document: dict[str, Any]) -> list[Finding]:
+    """Keys with no value whose name is a phrase: what `{description: a, b}` in a YAML flow mapping leaves
+    (the description cut at the comma, the rest become keys). Reported; harmless to every consumer."""
+    found: list[Finding] = []
+    for path, node in _nodes(document):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if value is None and isinstance(key, str) and " " in key.strip() and not key.startswith("x-"):
+                    found.append(Finding("yaml", _where([*path, key]), f"a key with no value, {key[:60]!r}: "
+                                         "a description cut at an unquoted comma in a YAML flow mapping?"))
+    return found
+
+
 def mend_parameters(document: dict[str, Any]) -> list[Finding]:
     """A parameter with neither `schema` nor `content` (OpenAPI requires one) is read as a string, and reported."""
     found: list[Finding] = []

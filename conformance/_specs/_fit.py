@@ -17,6 +17,22 @@ if TYPE_CHECKING:
     from ._spec import Spec
 
 
+def completed(spec: Spec, rules: Rules, fallback_error_schema: str | None) -> Rules:
+    """The table with what a portable table may leave out filled in from the document: the error schema (the
+    one most 4xx answers document) and each coverage field's enum schema (found along the field)."""
+    from dataclasses import replace
+
+    coverage = []
+    for entry in rules.coverage:
+        if entry.schema is None:
+            body = _body_schema(spec, entry.operation, entry.webhook)
+            found = spec.schema_at(body, entry.field) if body else None
+            entry = replace(entry, schema=found)
+        coverage.append(entry)
+    errors = rules.errors if rules.errors.schema else replace(rules.errors, schema=fallback_error_schema)
+    return replace(rules, coverage=tuple(coverage), errors=errors)
+
+
 def mismatches(spec: Spec, rules: Rules) -> list[str]:
     """Every place the table names something the document does not have (empty: it fits)."""
     operations = {op_id for op_id, op in spec.operations.items() if not op.webhook}
@@ -79,8 +95,12 @@ def mismatches(spec: Spec, rules: Rules) -> list[str]:
         operation(f"{correlation.id}.source", correlation.source_operation)
         webhook(f"{correlation.id}.target", correlation.target_webhook)
     for entry in rules.coverage:
-        schema("coverage", entry.schema)
         webhook("coverage", entry.webhook)
+        operation("coverage", entry.operation)
+        if entry.schema is None:
+            problems.append(f"coverage: {entry.field} is not in the schema of {entry.webhook or entry.operation!r}")
+        else:
+            schema("coverage", entry.schema)
     for entry in rules.not_drivable:
         schema("not_drivable", entry.schema)
     for resource in rules.resources:

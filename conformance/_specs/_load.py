@@ -102,6 +102,7 @@ def _load(path: Path, api: str | None, stamp: object) -> Spec:
         version = _usable(path, document)
         findings: list[Finding] = []
         findings += _findings.mend_keys(document)
+        findings += _findings.stray_keys(document)
         findings += _findings.mend_refs(document)
         findings += _meta_schema(document, version)
         findings += _findings.mend_parameters(document)
@@ -306,8 +307,9 @@ def read_rules(rules_path: Path) -> Rules:
 
 def _rules_for(spec: Spec) -> tuple[Rules, Path | None, list[Finding]]:
     sibling = spec.path.with_name(f"{stem(spec.path)}.rules.yaml")
+    fallback = generic_rules(spec).errors.schema
     if sibling.exists():
-        rules = read_rules(sibling)
+        rules = _fit.completed(spec, read_rules(sibling), fallback)
         problems = _fit.mismatches(spec, rules)
         if problems:
             raise SpecError(f"{sibling}: does not fit {spec.path.name}: {problems[0]}"
@@ -315,7 +317,7 @@ def _rules_for(spec: Spec) -> tuple[Rules, Path | None, list[Finding]]:
         return _named(rules, spec.name), sibling, []
     bundled = specs_dir() / f"{spec.name}.rules.yaml"
     if bundled.exists():
-        rules = read_rules(bundled)
+        rules = _fit.completed(spec, read_rules(bundled), fallback)
         problems = _fit.mismatches(spec, rules)
         if not problems:
             return _named(rules, spec.name), bundled, []

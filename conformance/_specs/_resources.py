@@ -44,6 +44,8 @@ class Lookup:
     """Without any of the parameters the request is refused (a read that needs one of several ids)."""
     missing_status: int | None = None
     missing_code: str | None = None
+    unknown_status: int | None = None
+    unknown_code: str | None = None
     """The status (and code) of that refusal, when the rules table says (else the validation status)."""
 
 
@@ -116,18 +118,39 @@ def infer_kinds(spec: Spec) -> list[Kind]:
                                                          one_required=bool(by) and _single(spec, operation))
             elif by:
                 lookups[operation.operation_id] = Lookup(operation.operation_id, by, one_required=True)
-        for resource in spec.rules.resources:
-            if not set(create_ids) & set(resource.create):
-                continue
-            for entry in resource.lookups:
-                many = entry.missing_status is None and not any(p.startswith("path.") for p in entry.by) \
-                    and not _single(spec, spec.operations[entry.operation])
-                lookups[entry.operation] = Lookup(entry.operation, dict(entry.by), many=many,
-                                                  one_required=entry.missing_status is not None,
-                                                  missing_status=entry.missing_status, missing_code=entry.missing_code)
-                actions.pop(entry.operation, None)
+        _table_lookups(spec, create_ids, lookups, actions)
         kinds.append(Kind(name, tuple(create_ids), identity[0], keys, lookups, actions, machine))
+    covered = {op_id for kind in kinds for op_id in kind.create}
+    for resource in spec.rules.resources:  # kinds the paths do not show: a capture made on a payment's path
+        if set(resource.create) & covered or resource.identity not in resource.keys:
+            continue
+        path = spec.operations[resource.create[0]].path
+        name = [part for part in path.split("/") if part and "{" not in part][-1]
+        lookups, actions = {}, {}
+        for operation in operations:
+            item_read = operation.method == "GET" and operation.path.endswith("}")
+            if item_read and _collection(operation.path) == f"/{name}":
+                parameter = _PARAMETER.search(operation.path).group(1)  # type: ignore[union-attr]
+                by = {f"path.{parameter}": resource.identity}
+                lookups[operation.operation_id] = Lookup(operation.operation_id, by)
+        _table_lookups(spec, list(resource.create), lookups, actions)
+        machine = _machine(spec, list(resource.create), [])
+        kinds.append(Kind(name, tuple(resource.create), resource.identity, dict(resource.keys), lookups, actions,
+                          machine))
     return kinds
+
+
+def _table_lookups(spec: Spec, create_ids: list[str], lookups: dict[str, Lookup], actions: dict[str, str]) -> None:
+    """The lookups the rules table's `resources` adds (or says more about) for the kind these operations create."""
+    for resource in spec.rules.resources:
+        if not set(create_ids) & set(resource.create):
+            continue
+        for entry in resource.lookups:
+            lookups[entry.operation] = Lookup(entry.operation, dict(entry.by), many=entry.many,
+                                              one_required=entry.missing_status is not None,
+                                              missing_status=entry.missing_status, missing_code=entry.missing_code,
+                                              unknown_status=entry.unknown_status, unknown_code=entry.unknown_code)
+            actions.pop(entry.operation, None)
 
 
 def _answers_json(spec: Spec, operation_id: str) -> bool:

@@ -219,13 +219,15 @@ class Correlation(Described):
 @dataclass(frozen=True)
 class Coverage:
     field: str
-    schema: str
+    schema: str | None
+    """The enum's schema; when the table leaves it out, the loader finds it along `field` (portable tables)."""
     webhook: str | None = None
+    operation: str | None = None
 
     @property
     def label(self) -> str:
         """The name reports give the field: its enum schema's name ("Capture.transactionStatusCode")."""
-        parts = [part for part in self.schema.lstrip("#").split("/") if part]
+        parts = [part for part in (self.schema or self.field).lstrip("#").split("/") if part]
         if parts[:2] == ["components", "schemas"]:
             parts = parts[2:]
         return ".".join(part for part in parts if part != "properties")
@@ -260,6 +262,8 @@ class Scenario(Described):
     callbacks: ExpectedCallbacks | None = None
     given: Given | None = None
     path: Mapping[str, str] = field(default_factory=dict)
+    example: str | None = None
+    """The request example the scenario starts from (None: the operation's first)."""
     has_body: bool = False
     """Whether `expect.body` was given (an empty subset still says "a body")."""
 
@@ -285,6 +289,11 @@ class ResourceLookup:
     missing_status: int | None = None
     """When none of the parameters is given: refused with this status (and code), e.g. 400 GCA-095."""
     missing_code: str | None = None
+    unknown_status: int | None = None
+    """When they name no resource: this status (and code) instead of the documented not-found (400 10009)."""
+    unknown_code: str | None = None
+    many: bool = False
+    """A list of every resource matching (else the one named)."""
 
 
 @dataclass(frozen=True)
@@ -317,7 +326,8 @@ class Errors:
     schema: str | None
     """Pointer to the error body schema (None when the document declares none)."""
     validation_status: int = 400
-    code_at: str | None = None
+    code_at: tuple[str, ...] = ()
+    """Where an error body carries its codes (several shapes, several pointers)."""
     codes: Mapping[str, str] = field(default_factory=dict)
     """JSON Schema keyword -> the numbered code a request breaking it gets ("other" for the rest)."""
     idempotency_conflict: str | None = None
@@ -456,7 +466,7 @@ def parse(table: Mapping[str, Any]) -> Rules:
             callbacks=ExpectedCallbacks(callbacks["webhook"], _t(callbacks["statuses"]),
                                         dict(callbacks.get("last") or {})) if callbacks else None,
             given=Given(given["operation"], dict(given.get("when") or {})) if given else None,
-            path=dict(row.get("path") or {}),
+            path=dict(row.get("path") or {}), example=row.get("example"),
         ))
     return Rules(
         api=table["api"],
@@ -464,7 +474,9 @@ def parse(table: Mapping[str, Any]) -> Rules:
         role=table.get("role", "api"),
         errors=Errors(
             schema=errors.get("schema"), validation_status=int(validation.get("status", 400)),
-            code_at=validation.get("code_at"), codes=dict(validation.get("codes") or {}),
+            code_at=_t([validation["code_at"]] if isinstance(validation.get("code_at"), str)
+                       else validation.get("code_at")),
+            codes=dict(validation.get("codes") or {}),
             idempotency_conflict=validation.get("idempotency_conflict"), business=validation.get("business"),
             message=validation.get("message"),
             auth={k: int(v) for k, v in (errors.get("auth") or {}).items()},
@@ -486,14 +498,17 @@ def parse(table: Mapping[str, Any]) -> Rules:
                                        source_keys=dict(r["source"]["keys"]), target_webhook=r["target"]["webhook"],
                                        target_records=r["target"]["records"], target_keys=dict(r["target"]["keys"]))
                            for r in table.get("correlations") or ()),
-        coverage=tuple(Coverage(r["field"], r["schema"], r.get("webhook")) for r in table.get("coverage") or ()),
+        coverage=tuple(Coverage(r["field"], r.get("schema"), r.get("webhook"), r.get("operation"))
+                       for r in table.get("coverage") or ()),
         not_drivable=tuple(NotDrivable(r["field"], r["schema"], r["why"]) for r in table.get("not_drivable") or ()),
         business_rules=tuple(Described(**_described(r)) for r in table.get("business_rules") or ()),
         scenarios=tuple(scenarios),
         resources=tuple(
             Resource(create=_t(r["create"]), identity=r["identity"], keys=dict(r["keys"]),
                      lookups=tuple(ResourceLookup(u["operation"], dict(u["by"]), (u.get("missing") or {}).get("status"),
-                                                  (u.get("missing") or {}).get("code"))
+                                                  (u.get("missing") or {}).get("code"),
+                                                  (u.get("unknown") or {}).get("status"),
+                                                  (u.get("unknown") or {}).get("code"), bool(u.get("list")))
                                    for u in r.get("lookups") or ()))
             for r in table.get("resources") or ()),
         preconditions=tuple(

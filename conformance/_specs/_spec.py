@@ -266,6 +266,24 @@ class Spec:
 
         return self._walk(pointer, children)
 
+    def schema_at(self, schema: str, instance_pointer: str) -> str | None:
+        """The canonical pointer of the subschema a place of an instance lands in ("*" steps into items), looking
+        through allOf/anyOf/oneOf branches; None when the schema does not reach it."""
+        current = schema
+        for part in pointers.split(instance_pointer):
+            following = None
+            for where, node in self.branches(current):
+                if part == "*" and isinstance(node.get("items"), dict):
+                    following = f"{where}/items"
+                elif part in (node.get("properties") or {}):
+                    following = f"{where}/properties/{pointers.escape(part)}"
+                if following:
+                    break
+            if following is None:
+                return None
+            current = following
+        return self.canonical(current)
+
     def _walk(self, pointer: str, children: Callable[[str, dict[str, Any]], Iterator[str]]
               ) -> Iterator[tuple[str, dict[str, Any]]]:
         stack, seen = [pointer], set()

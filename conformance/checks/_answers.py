@@ -194,7 +194,7 @@ def error_shape(call: Call, state: ApiState) -> Iterator[Result]:
     if (call.intent == "invalid" and call.invalid_keyword and errors.code_at
             and call.status == errors.validation_status and errors.codes):
         wanted = errors.codes.get(call.invalid_keyword, errors.codes.get("other"))
-        got = [str(code) for code in resolve_all(body, errors.code_at)]
+        got = [str(code) for place in errors.code_at for code in resolve_all(body, place)]
         if wanted and wanted not in got:
             problems.append(f"a request breaking `{call.invalid_keyword}` carries code {wanted}, got {got or 'none'}")
     if problems:

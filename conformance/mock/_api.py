@@ -238,6 +238,9 @@ class Api:
                 return self.not_found(call.operation_id, kind.name)
             return Answer(status, self.list_view(call.operation_id, status, records[-LIST_LIMIT:]))
         if not records:
+            if lookup.unknown_status is not None:
+                return self.error_answer(call.operation_id, lookup.unknown_status,
+                                         f"No {kind.name} with that identifier", code=lookup.unknown_code)
             return self.not_found(call.operation_id, kind.name)
         return Answer(status, self.view(call.operation_id, status, records[-1]))
 

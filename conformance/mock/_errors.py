@@ -102,9 +102,13 @@ class ErrorBodies:
         code or a message (`errors[].errorDetails[]` in Global Payments); containers on the way are made.
         """
         steps = self._steps_to_list(schema)
-        if self.errors.code_at and "*" in self.errors.code_at:
-            parts = pointers.split(self.errors.code_at)
-            steps = self._steps_along(schema, parts[:parts.index("*")]) or steps
+        for code_at in self.errors.code_at:
+            parts = pointers.split(code_at)
+            last = len(parts) - 1 - parts[::-1].index("*") if "*" in parts else -1
+            found = self._steps_along(schema, parts[:last]) if last > 0 else []
+            if found:
+                steps = found
+                break
         if not steps:
             return None, None, None
         node = body
@@ -146,10 +150,14 @@ class ErrorBodies:
         return []
 
     def _steps_along(self, schema: Any, parts: list[str]) -> list[tuple[str, Any, bool]]:
-        steps = []
+        """The steps of a pointer with "*" (an array's items) through the schema; [] when it leaves the schema."""
+        steps: list[tuple[str, Any, bool]] = []
         for part in parts:
+            if part == "*":
+                schema = self.answers.instances.deref(schema.get("items", {}))
+                continue
             sub = self.answers.instances.deref(self.answers._properties(schema).get(part, {}))
-            if not isinstance(sub, dict):
+            if not isinstance(sub, dict) or not sub:
                 return []
             steps.append((part, sub, sub.get("type") == "array"))
             schema = sub

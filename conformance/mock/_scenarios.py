@@ -13,15 +13,16 @@ reads that backwards, to decide what to answer:
    scenario whose `given` holds, then to the earlier one.
 3. When there is no fallback either, the family's natural behaviour applies (None is returned).
 
-Dates: `$today` holds for a date on or before today (UTC), `$today+Nd` (N > 0) for any later date,
-which is what the tables use them for (a payment executed now versus one warehoused until later).
+Dates: `$today` holds for today (UTC), `$today+Nd` (N > 0) for any later date, `$today-Nd` for any
+earlier one (a payment executed now, one warehoused until later, one dated in the past); a card
+expiry {month, year} counts as the last day of its month.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from .. import pointers
@@ -38,23 +39,22 @@ _BINDING = "$response.body#"
 class _Pair:
     parts: tuple[str, ...]
     value: Any
-    future: bool | None = None
-    """For `$today` values: True for "+Nd" (N > 0), False for today or earlier; None for plain values."""
+    day: int | None = None
+    """For `$today` values: 1 for "+Nd" (N > 0, a later day), 0 for today, -1 for "-Nd" (an earlier day);
+    None for plain values."""
 
     def holds(self, document: Any) -> bool:
         found = pointers.resolve_split(document, self.parts)
-        if self.future is None:
+        if self.day is None:
             value = self.value
             if type(found) is type(value) and not isinstance(value, dict | list):
                 return found == value
             return found is not MISSING and same_json(found, value)
-        if not isinstance(found, str):
+        when = _as_date(found)
+        if when is None:
             return False
-        try:
-            when = date.fromisoformat(found)
-        except ValueError:
-            return False
-        return (when > utc_now().date()) is self.future
+        today = utc_now().date()
+        return (when > today) - (when < today) == self.day
 
 
 def _pairs(when: dict[str, Any]) -> tuple[list[_Pair], list[tuple[str, ...]]]:
@@ -68,7 +68,7 @@ def _pairs(when: dict[str, Any]) -> tuple[list[_Pair], list[tuple[str, ...]]]:
             continue
         days = day_offset(value) if isinstance(value, str) else None
         if days is not None:
-            pairs.append(_Pair(parts, value, future=days > 0))
+            pairs.append(_Pair(parts, value, day=(days > 0) - (days < 0)))
         else:
             pairs.append(_Pair(parts, value))
     return pairs, bindings
@@ -149,7 +149,7 @@ class ScenarioBook:
         self.by_operation: dict[str, list[Scenario]] = {}
         for index, row in enumerate(spec.rules.scenarios):
             pairs, bindings = _pairs(dict(row.when))
-            canonical = _canonical(spec, row.operation)
+            canonical = _canonical(spec, row.operation, row.example)
             given_pairs = None
             if row.given is not None:
                 given_pairs, _ = _pairs(dict(row.given.when))
@@ -177,7 +177,7 @@ class ScenarioBook:
         self._cache: dict[str, dict[tuple[Any, ...], Scenario | None]] = {}
         for operation, group in self.by_operation.items():
             simple = all(s.given_pairs is None and not s.parent_in_body and not s.parent_in_path
-                         and all(p.future is None for p in s.pairs) for s in group)
+                         and all(p.day is None for p in s.pairs) for s in group)
             if simple:
                 self._pointers[operation] = tuple(dict.fromkeys(p.parts for s in group for p in s.pairs))
                 self._cache[operation] = {}
@@ -220,11 +220,27 @@ class ScenarioBook:
         return fallback[2] if fallback else None
 
 
-def _canonical(spec: Spec, operation_id: str) -> Any:
+def _canonical(spec: Spec, operation_id: str, example: str | None = None) -> Any:
+    """The request a scenario starts from: the named example, else the operation's first."""
     if operation_id not in spec.operations:
         return {}
     examples = spec.examples(operation_id)
-    return next(iter(examples.values()), {})
+    return examples.get(example) if example in examples else next(iter(examples.values()), {})
+
+
+def _as_date(value: Any) -> date | None:
+    """A YYYY-MM-DD string, or a card expiry {month, year} (its last day), as a date; None for other values."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    if isinstance(value, dict) and isinstance(value.get("year"), int) and isinstance(value.get("month"), int):
+        if not 1 <= value["month"] <= 12:
+            return None
+        following = date(value["year"] + value["month"] // 12, value["month"] % 12 + 1, 1)
+        return following - timedelta(days=1)
+    return None
 
 
 _UNHASHABLE: Any = object()

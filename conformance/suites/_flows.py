@@ -31,7 +31,7 @@ def scenario(target: Target, api: str, scenario_id: str) -> None:
             given_call.status), given_call)
         return
     request = build(spec, entry.operation, entry.when, entry.path,
-                    given_call.response_body if given_call else MISSING)
+                    given_call.response_body if given_call else MISSING, example=entry.example)
     call = target.send(request, expected=(entry.status,))
     callbacks = None
     if entry.callbacks and call.status == entry.status:
@@ -153,7 +153,7 @@ def read_your_writes(target: Target, api: str, operation_id: str) -> None:
     rule = spec.rule("{P}-READ-YOUR-WRITES")
     base = next((s for s in spec.rules.scenarios
                  if s.operation == operation_id and not s.given and 200 <= s.status < 300), None)
-    request = build(spec, operation_id, base.when if base else None)
+    request = build(spec, operation_id, base.when if base else None, example=base.example if base else None)
     if request.body is None and spec.request_schema(operation_id):
         import strategies
 
@@ -195,11 +195,11 @@ def final_state_holds(target: Target, api: str, scenario_id: str) -> None:
     given_call = run_given(target, api, entry)
     if given_call is None or not _success(given_call):
         return
-    request = build(spec, entry.operation, entry.when, entry.path, given_call.response_body)
+    request = build(spec, entry.operation, entry.when, entry.path, given_call.response_body, example=entry.example)
     first = target.send(request)
     if not _success(first):
         return
-    again = build(spec, entry.operation, entry.when, entry.path, given_call.response_body)
+    again = build(spec, entry.operation, entry.when, entry.path, given_call.response_body, example=entry.example)
     second = target.send(again, expected=(400, 404, 409, 412, 422))
     for machine, _ in spec.rules.machines_for(operation=entry.operation):
         before, after = resolve(first.response_body, machine.field), resolve(second.response_body, machine.field)
@@ -225,7 +225,8 @@ def idempotency(target: Target, api: str, rule_id: str, operation_id: str) -> No
         target.collector.skipped(api, rule_id, operation_id, "the request it repeats could not be prepared")
         return
     given_body = given_call.response_body if given_call else MISSING
-    request = build(spec, operation_id, base.when if base else None, base.path if base else None, given_body)
+    request = build(spec, operation_id, base.when if base else None, base.path if base else None, given_body,
+                    example=base.example if base else None)
     first = target.send(request.copy())
     if not _success(first):
         target.collector.skipped(api, rule_id, operation_id, f"the original request was answered {first.status}")
@@ -260,9 +261,9 @@ def conflict_outcome(spec, entry: Any, conflict: Call) -> Any:
     if conflict.status != entry.conflict_status:
         problems.append(f"HTTP {conflict.status}")
     code = entry.conflict_code
-    code_at = spec.rules.errors.code_at
-    if code and code_at and code not in [str(c) for c in resolve_all(conflict.response_body, code_at)]:
-        problems.append(f"codes {resolve_all(conflict.response_body, code_at)}")
+    codes = [str(c) for place in spec.rules.errors.code_at for c in resolve_all(conflict.response_body, place)]
+    if code and spec.rules.errors.code_at and code not in codes:
+        problems.append(f"codes {codes}")
     if problems:
         return violation(entry.id, "Key reused with another payload not refused",
                          f"HTTP {entry.conflict_status}" + (f" with code {code}" if code else ""), ", ".join(problems))

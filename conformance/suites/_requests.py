@@ -17,9 +17,9 @@ from typing import Any
 
 from .._specs import Spec
 from .._specs._rules import StateMachine
-from ..checks import MISSING, evaluate_one, set_pointer, view
+from ..checks import MISSING, evaluate_one, resolve, set_pointer, view
 
-_TODAY = re.compile(r"^\$today(?:\+(\d+)d)?$")
+_TODAY = re.compile(r"^\$today(?:([+-])(\d+)d)?$")
 
 
 @dataclass
@@ -43,12 +43,22 @@ def fresh_key(max_length: int = 32) -> str:
     return uuid.uuid4().hex[: max(1, min(32, max_length))]
 
 
-def resolve_value(value: Any, given: Any = MISSING) -> Any:
-    """A scenario value with `$today`, `$today+Nd` and `$response.body#/...` resolved."""
+def resolve_value(value: Any, given: Any = MISSING, shape: Any = None) -> Any:
+    """A scenario value with `$today`, `$today+Nd`, `$today-Nd` and `$response.body#/...` resolved.
+
+    A date takes the shape of the value it replaces: a card expiry {month, year} (the month of that day),
+    else a YYYY-MM-DD string.
+    """
     if isinstance(value, str):
         today = _TODAY.match(value)
         if today:
-            return (datetime.now(UTC).date() + timedelta(days=int(today.group(1) or 0))).isoformat()
+            days = int(today.group(2) or 0) * (-1 if today.group(1) == "-" else 1)
+            day = datetime.now(UTC).date() + timedelta(days=days)
+            if isinstance(shape, dict) and {"month", "year"} <= set(shape):
+                if days < 0:  # an earlier month, whatever the day: an expiry is good to the end of its month
+                    day = day.replace(day=1) - timedelta(days=1)
+                return {**shape, "month": day.month, "year": day.year}
+            return day.isoformat()
         if value.startswith("$response.body"):
             return evaluate_one(value, request={}, response=given)
     return value
@@ -85,10 +95,11 @@ def media_type(spec: Spec, operation_id: str) -> str | None:
 
 
 def build(spec: Spec, operation_id: str, when: dict[str, Any] | None = None,
-          path: dict[str, str] | None = None, given: Any = MISSING) -> Request:
-    """The canonical request of an operation, with a scenario's `when` and `path` applied."""
+          path: dict[str, str] | None = None, given: Any = MISSING, example: str | None = None) -> Request:
+    """The canonical request of an operation (or the example named), with a scenario's `when` and `path` applied."""
     examples = spec.examples(operation_id)
-    body = copy.deepcopy(next(iter(examples.values()))) if examples else None
+    chosen = examples.get(example) if example in examples else next(iter(examples.values()), None)
+    body = copy.deepcopy(chosen) if examples else None
     keys = idempotency_keys(spec, operation_id)
     when = when or {}
     for expression in keys:
@@ -97,7 +108,7 @@ def build(spec: Spec, operation_id: str, when: dict[str, Any] | None = None,
             if pointer not in when and isinstance(body, dict):
                 set_pointer(body, pointer, fresh_key(_max_length(spec, operation_id, pointer)))
     for pointer, value in when.items():
-        value = resolve_value(value, given)
+        value = resolve_value(value, given, resolve(body, pointer) if isinstance(body, dict) else None)
         if pointer in ("", "/"):
             body = value
         else:
