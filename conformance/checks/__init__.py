@@ -2,8 +2,8 @@
 
 Checks are registered with `@check(rule, on=...)` (see `_model.py`) and run by a `Judge` over the
 answers the suites receive and the callbacks the sink receives. Everything API-specific comes from the
-specs and their rules tables. `conformance.checks._schemathesis` plugs the same checks into
-Schemathesis as custom checks and maps Schemathesis' own failures to our rule IDs.
+specs and their rules tables. `conformance.checks._schemathesis` adds only the Schemathesis
+checks we lack (ignored auth, negative data, coverage-phase probes) and maps their failures to rule IDs.
 """
 
 from ..pointers import MISSING, evaluate, evaluate_one, resolve, resolve_all

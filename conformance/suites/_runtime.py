@@ -1,9 +1,9 @@
 """The runtime every suite test uses: the target's URLs, its token, and `send`.
 
 `send` puts every request through Schemathesis (a Case on the spec's operation, called with a shared
-session, validated with Schemathesis' own checks plus ours registered as custom checks), maps every
-finding to a rule ID, and hands the Results to the current test's Collector, which the plugin carries
-to the controller (also across pytest-xdist workers) as plain data in the test report.
+session), has our Judge judge the answer once, adds the few Schemathesis checks the Judge lacks
+(`checks/_schemathesis.py`), and hands the Results to the current test's Collector, which the plugin
+carries to the controller (also across pytest-xdist workers) as plain data in the test report.
 """
 
 from __future__ import annotations
@@ -198,7 +198,6 @@ class Target:
         self._auth_probed: set[tuple[str, str]] = set()
         self._sink_client: httpx.Client | None = None
         self._lock = threading.Lock()
-        st_checks.register()
 
     # -- Schemathesis ---------------------------------------------------------------------------------
 
@@ -270,8 +269,7 @@ class Target:
     # -- sending ------------------------------------------------------------------------------------
 
     def send(self, request: Request | Any, *, intent: str = "valid", expected: tuple[int, ...] = (),
-             keyword: str | None = None, authorization: str | None | object = MISSING,
-             excluded: tuple[str, ...] = ()) -> Call:
+             keyword: str | None = None, authorization: str | None | object = MISSING) -> Call:
         """Send a request (ours, or a Schemathesis case), judge the answer, record every Result."""
         case = self.case(request) if isinstance(request, Request) else request
         if isinstance(request, Request):
@@ -307,16 +305,7 @@ class Target:
             raise TargetUnreachable(f"lost the target at {case.operation.base_url}: {str(exc)[:160]}") from None
         call = self._call(api, operation_id, case, response, started, intent, expected, keyword)
         self._keep(call, response.request, credential, started_at)
-        excluded_checks = set(excluded) | {"positive_data_acceptance"}
-        # Schemathesis' ignored_auth re-sends a request without and with bad credentials: once per operation will do.
-        if (api, operation_id) in self._auth_probed:
-            excluded_checks.add("ignored_auth")
-        elif call.status is not None and 200 <= call.status < 300 and intent != "auth":
-            self._auth_probed.add((api, operation_id))
-        if call.status is not None and call.status >= 500 and call.status in expected:
-            excluded_checks.add("not_a_server_error")
-        results = self._validate(case, response, call, excluded_checks)
-        self.record(call, results)
+        self.record(call, self.judge_answer(case, response, call))
         return call
 
     def _keep(self, call: Call, sent: Any, credential: str, started_at: str) -> None:
@@ -346,30 +335,19 @@ class Target:
             call.response_body = parse_body(response.content)
         return call
 
-    def _validate(self, case: Any, response: Any, call: Call, excluded: set[str]) -> list[Result]:
-        from schemathesis.checks import CHECKS
-
-        excluded_checks = [CHECKS.get_one(name) for name in excluded if name in CHECKS.get_all_names()]
-        mapped: list[Result] = []
-        with st_checks.binding(case, call, self.judge) as bound:
-            try:
-                case.validate_response(response, excluded_checks=excluded_checks)
-            except (AssertionError, st_checks.FailureGroup) as exc:
-                for failure in st_checks.failures_of(exc):
-                    mapped.extend(st_checks.rule_results(failure, call, self.judge))
-        ours = bound.results
-        failed_rules = {r.rule_id for r in ours if not r.passed}
-        # Schemathesis and our checks may see the same fault: one failure per rule per exchange.
-        extra = [r for r in mapped if r.rule_id not in failed_rules]
-        seen: set[str] = set()
-        unique = []
-        for result in extra:
-            if result.rule_id not in seen:
-                seen.add(result.rule_id)
-                unique.append(result)
-        failed_rules |= seen
-        return [r for r in ours if r.passed and r.rule_id not in failed_rules] + \
-               [r for r in ours if not r.passed] + unique
+    def judge_answer(self, case: Any, response: Any, call: Call) -> list[Result]:
+        """Our Judge on the answer (once), then only the Schemathesis checks we lack (often none)."""
+        results = self.judge.answer(call)
+        # Schemathesis' ignored_auth re-sends a request without and with bad credentials: once per operation will do.
+        key = (call.api, call.operation_id)
+        first_success = key not in self._auth_probed and call.intent != "auth" and \
+            call.status is not None and 200 <= call.status < 300
+        if first_success:
+            self._auth_probed.add(key)
+        checks = st_checks.lacking_checks(case, call, first_success)
+        if checks:  # they judge intents ours leave alone (negative mode, credentials dropped): no overlap
+            results += st_checks.judge_with_schemathesis(case, response, call, self.judge, checks)
+        return results
 
     def record(self, call: Call, results: list[Result]) -> None:
         collector = self.collector
