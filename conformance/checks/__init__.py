@@ -12,10 +12,12 @@ from ._judge import Judge, catalogue
 from ._knowledge import SchemaFinding, SpecView, view
 from ._model import CHECKS, NOT_JSON, Call, Check, Delivery, Result, check, ok, parse_body, violation
 from ._run import callback_retry, matches, read_your_writes, scenario_outcome, status_coverage
+from ._severity import MUST, Severity, severity_of
 
 __all__ = [
     "CHECKS",
     "MISSING",
+    "MUST",
     "NOT_JSON",
     "Call",
     "Check",
@@ -23,6 +25,7 @@ __all__ = [
     "Judge",
     "Result",
     "SchemaFinding",
+    "Severity",
     "SpecView",
     "callback_retry",
     "catalogue",
@@ -37,6 +40,7 @@ __all__ = [
     "resolve_all",
     "scenario_outcome",
     "set_pointer",
+    "severity_of",
     "status_coverage",
     "view",
     "violation",

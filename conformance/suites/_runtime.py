@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -21,12 +22,13 @@ import requests
 from .._errors import TargetUnreachable
 from .._specs import Spec
 from ..auth import OAuthClient, basic_credentials, schemathesis_auth, schemathesis_basic_auth
-from ..checks import MISSING, NOT_JSON, Call, Judge, Result, parse_body, violation
+from ..checks import MISSING, NOT_JSON, Call, Judge, Result, parse_body, severity_of, violation
 from ..checks import _schemathesis as st_checks
 from ..reporting import Exchange
 from ..reporting._chain import chain_of
 from ._profiles import Profile, profile
 from ._requests import Request
+from ._selection import Selection
 
 
 class BudgetExhausted(Exception):
@@ -57,6 +59,8 @@ class RunSettings:
     """Overrides the profile's timeout."""
     exchanges: bool = False
     """Ship every exchange to the controller (an exchange log, a HAR or --verbose was asked for)."""
+    selection: dict[str, Any] | None = None
+    """--include/--exclude, settled (`Selection.to_dict`)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,9 +105,20 @@ HISTORY = 50
 """Exchanges of one test a failure's chain is looked for in (the chain itself keeps at most 10)."""
 
 
+def _every_rule(rule_id: str) -> bool:
+    return True
+
+
+def _every_rule_blocks(api: str, rule_id: str) -> bool:
+    return True
+
+
 @dataclass
 class Collector:
-    """What one test found, as plain records the plugin ships to the controller."""
+    """What one test found, as plain records the plugin ships to the controller.
+
+    Results of rules the run does not judge (--include/--exclude) are dropped; only failures of `must`
+    rules fail the test (`failed_rules`), those of `should` rules are recorded as warnings."""
 
     records: list[dict[str, Any]] = field(default_factory=list)
     passes: Counter = field(default_factory=Counter)
@@ -113,6 +128,8 @@ class Collector:
     requests: int = 0
     ship_exchanges: bool = False
     history: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
+    judged: Callable[[str], bool] = _every_rule
+    blocking: Callable[[str, str], bool] = _every_rule_blocks
 
     def exchange(self, call: Call, exchange: Exchange) -> None:
         """An exchange the test made: kept for the chains of later failures, shipped when a log is kept."""
@@ -123,12 +140,15 @@ class Collector:
             self.records.append({"kind": "exchange", "exchange": asdict(exchange)})
 
     def result(self, api: str, operation: str | None, result: Result, call: Call | None = None) -> None:
+        if not self.judged(result.rule_id):
+            return
         if result.passed:
             self.passes[(api, operation or "", result.rule_id)] += 1
             self.seconds[(api, operation or "", result.rule_id)] += call.elapsed_ms / 1000 if call else 0.0
             return
-        self.failed_rules.append(f"{result.rule_id}: {result.title} (expected {result.expected}; "
-                                 f"observed {result.observed})")
+        if self.blocking(api, result.rule_id):
+            self.failed_rules.append(f"{result.rule_id}: {result.title} (expected {result.expected}; "
+                                     f"observed {result.observed})")
         exchange = chain = None
         if call is not None:
             exchange = call.cache.get("exchange") or Exchange(**exchange_of(call))
@@ -145,6 +165,8 @@ class Collector:
         self.records.append({"kind": "source", "api": api, "correlation": correlation, "keys": [list(k) for k in keys]})
 
     def skipped(self, api: str, rule_id: str, operation: str | None, reason: str) -> None:
+        if not self.judged(rule_id):
+            return
         self.records.append({"kind": "skipped", "api": api, "rule_id": rule_id, "operation": operation,
                              "reason": reason})
 
@@ -186,18 +208,28 @@ class Target:
         if settings.timeout:
             self.profile = replace(self.profile, timeout=settings.timeout)
         self.judge = Judge(self.specs.values())
+        self.selection = Selection.from_dict(settings.selection)
         self.client = OAuthClient(settings.token_url, settings.client_id, settings.client_secret, settings.scope,
                                   timeout=self.profile.timeout, verify=settings.verify)
         self.session = requests.Session()
         self.session.verify = settings.verify
         self.budget = Budget(self.profile.request_budget)
         self.limiter = RateLimiter(settings.rate_limit)
-        self.collector = Collector()
+        self.collector = self.new_collector()
         self.first_token = None
         self._schemas: dict[str, Any] = {}
         self._auth_probed: set[tuple[str, str]] = set()
         self._sink_client: httpx.Client | None = None
         self._lock = threading.Lock()
+
+    def new_collector(self) -> Collector:
+        """A collector for one test, honouring the run's selection and the rules' severities."""
+        return Collector(ship_exchanges=self.settings.exchanges, judged=self.selection.judges,
+                         blocking=self.blocking)
+
+    def blocking(self, api: str, rule_id: str) -> bool:
+        """Whether a failure of the rule fails the run (a `must` rule) rather than warns (`should`)."""
+        return severity_of(self.specs[api], rule_id).blocking
 
     # -- Schemathesis ---------------------------------------------------------------------------------
 
