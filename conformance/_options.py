@@ -194,6 +194,10 @@ OPTIONS: tuple[Option, ...] = (
            default="standard"),
     Option("--seed", "seed for the examples, to reproduce a run (default: random, printed)", ("callbacks",), SEED,
            metavar="N"),
+    Option("--only", "send just this one callback (a valid body for that status) and show the answer; no report is "
+           "written", ("callbacks",), metavar="WEBHOOK:STATUS", in_config=False),
+    Option("--body", "with --only: send FILE as the body, byte for byte (a mismatch with the schema is reported, not "
+           "fixed)", ("callbacks",), metavar="FILE", in_config=False),
     # -- where the options come from -------------------------------------------------------------------------
     Option("--config", "read options from this TOML file (default: ./conformance.toml, else [tool.conformance] in "
            "./pyproject.toml); flags win", ("certify", "pytest", "callbacks"), metavar="PATH", in_config=False),
@@ -210,15 +214,21 @@ def options_for(command: str) -> list[Option]:
     return [option for option in OPTIONS if command in option.commands]
 
 
-def _argparse_type(option: Option) -> Callable[[str], Any]:
-    def parse(value: str) -> Any:
+def argument_type(parse: Callable[[Any], Any]) -> Callable[[str], Any]:
+    """An argparse `type` from a value parser: a bad value is argparse's one-line usage error (exit 2).
+
+    For the options of commands outside the table (mock, examples), so their numbers are checked alike."""
+    def checked(value: str) -> Any:
         try:
-            return option._one(value)
+            return parse(value)
         except Invalid as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
-    parse.__name__ = option.key  # argparse names the type in some messages
-    return parse
+    return checked
+
+
+def _argparse_type(option: Option) -> Callable[[str], Any]:
+    return argument_type(option._one)
 
 
 class _Deprecated(argparse.Action):
