@@ -1,13 +1,14 @@
 """What judging an answer costs certify: the same answers sent through `Target.send`, timed per request.
 
-    .venv/bin/python benchmarks/judging_path.py [--cases 20] [--repeat 3]
+    .venv/bin/python benchmarks/judging_path.py [--cases 20] [--repeat 3] [--mode all|valid|negative]
 
 The mock runs in a separate process (so this process's CPU time is the client's alone: building the
 request, sending it, judging the answer, recording the results). Schemathesis cases are drawn once per
-operation, positive and negative (seeded), authorized, and then sent through `Target.send` exactly as the
-generated suite sends them. Reported: wall time per request, this process's CPU time per request (less
-sensitive to other load on the machine than wall time), and judged answers per second. Run by hand;
-results go to docs/benchmarks.md ("judging path") with the commit they were measured on.
+operation, positive and negative (seeded), authorized, and then sent through `Target.send` exactly as
+the generated suite sends them (`--mode valid` or `negative` for one kind only). Reported: wall time
+per request, this process's CPU time per request (less sensitive to other load on the machine than
+wall time), and judged answers per second. Run by hand; results go to docs/benchmarks.md ("judging
+path") with the commit they were measured on.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def draw_cases(target, per_operation: int) -> list:
     return cases
 
 
-def measure(per_operation: int, repeat: int) -> list[tuple[int, float, float, float]]:
+def measure(per_operation: int, repeat: int, mode: str) -> list[tuple[int, float, float, float]]:
     from conformance import SPEC_NAMES, load_spec
     from conformance.suites._runtime import Collector, RunSettings, Target
 
@@ -81,7 +82,8 @@ def measure(per_operation: int, repeat: int) -> list[tuple[int, float, float, fl
                 base_urls={spec.name: origin + spec.base_path for spec in specs},
                 token_url=token_url, client_id=CLIENT_ID,
                 client_secret=CLIENT_SECRET, profile="thorough"))
-            cases = draw_cases(target, per_operation)
+            cases = [(case, intent) for case, intent in draw_cases(target, per_operation)
+                     if mode == "all" or intent == mode]
             for case, _intent in cases:
                 target.authorize(case)
             for case, intent in cases[:20]:  # warm up: connections, schema caches
@@ -105,15 +107,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=20, help="cases per operation and generation mode")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--mode", choices=("all", "valid", "negative"), default="all",
+                        help="which cases: Schemathesis' positive ones (sent as valid), its negative ones, or both")
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}, "
           f"commit {commit}, load average {load:.1f}\n")
-    print("| run | answers judged | wall ms per request | client CPU ms per request | judged answers/s |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for number, (sent, wall_ms, cpu_ms, rate) in enumerate(measure(args.cases, args.repeat), 1):
-        print(f"| {number} | {sent} | {wall_ms:.2f} | {cpu_ms:.2f} | {rate:.0f} |", flush=True)
+    print("| run | cases | answers judged | wall ms per request | client CPU ms per request | judged answers/s |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for number, (sent, wall_ms, cpu_ms, rate) in enumerate(measure(args.cases, args.repeat, args.mode), 1):
+        print(f"| {number} | {args.mode} | {sent} | {wall_ms:.2f} | {cpu_ms:.2f} | {rate:.0f} |", flush=True)
 
 
 if __name__ == "__main__":
