@@ -146,8 +146,8 @@ OPTIONS: tuple[Option, ...] = (
            metavar="URL"),
     Option("--api", "certify only this API (repeatable; default: every spec)", _CERTIFY, metavar="NAME", repeat=True,
            default=()),
-    Option("--spec", "use your copy of a spec (its rules table beside it) instead of the bundled one of that name",
-           _CERTIFY, metavar="NAME_OR_PATH", repeat=True, default=()),
+    Option("--spec", "use your copy of a spec (NAME=PATH, or a PATH the API is told from; its rules table beside "
+           "it) instead of the bundled one (repeatable)", _CERTIFY, metavar="[NAME=]PATH", repeat=True, default=()),
     Option("--profile", "quick, standard or thorough: examples, request budget, rate limit, timeouts (default quick)",
            _CERTIFY, choices=PROFILE_NAMES, default="quick"),
     Option("--seed", "seed for generated data (default: random, reported)", _CERTIFY, SEED, metavar="N",

@@ -1,47 +1,21 @@
-"""How much a rule weighs: `must` (a failure fails the run) or `should` (a warning: shown, counted, exit 0).
+"""How much a rule weighs for a spec: its rules table's word, else the rule's own level (`must` by default).
 
 Certification suites tell failures from warnings (the OpenID Foundation's does): a receiver that accepts
-a well-formed but unassigned currency code is not wrong the way one that loses a payment is. A rule's
-level comes from its rules-table entry (`severity`, `severity_reason`), else from the table's
-`severities` section (for generic and receiver rules), else from the rule's own definition (a check or
-a receiver rule), else `must`.
+a well-formed but unassigned currency code is not wrong the way one that loses a payment is. The table
+gives a level on a rule's entry (`severity`, `severity_reason`) or in its `severities` section (for
+generic and receiver rules); a receiver rule carries its own default (`callbacks/_rules.py`); every
+generic `{P}-` check is `must`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Level = Literal["must", "should"]
+from .._specs._rules import MUST, Severity
 
-
-@dataclass(frozen=True)
-class Severity:
-    level: Level = "must"
-    reason: str = ""
-
-    @property
-    def blocking(self) -> bool:
-        """Whether a failure of the rule fails the run."""
-        return self.level == "must"
-
-
-MUST = Severity()
-
-
-def table_severity(rules: dict[str, Any], rule_id: str) -> Severity | None:
-    """The level a rules table gives a rule (on its entry, or in `severities`), None when it says nothing."""
-    for entries in rules.values():
-        for entry in entries if isinstance(entries, list) else ():
-            if not isinstance(entry, dict):
-                continue
-            for described in (entry, entry.get("first_callback") or {}):
-                if described.get("id") == rule_id and "severity" in described:
-                    return Severity(described["severity"], described.get("severity_reason", ""))
-    given = (rules.get("severities") or {}).get(rule_id)
-    return Severity(given["severity"], given["severity_reason"]) if given else None
+__all__ = ["MUST", "Severity", "severity_of"]
 
 
 def severity_of(spec: Any, rule_id: str, default: Severity = MUST) -> Severity:
     """A rule's level for a spec: the rules table's word, else `default` (the rule's own)."""
-    return table_severity(spec.rules, rule_id) or default
+    return spec.rules.severity(rule_id) or default

@@ -118,10 +118,10 @@ def names_of_test(spec: Spec, parameter: str, value: str) -> frozenset[str]:
     """Every name a test answers to in --include/--exclude: its parameter, and the operations and rules it concerns."""
     names = {value}
     if parameter in ("scenario_id", "follow_up"):
-        entry = next(s for s in spec.rules.get("scenarios") or [] if s["id"] == value)
-        names.add(entry["operation"])
-        if entry.get("given"):
-            names.add(entry["given"]["operation"])
+        entry = spec.rules.scenario(value)
+        names.add(entry.operation)
+        if entry.given:
+            names.add(entry.given.operation)
     elif parameter == "idempotent_write":
         names.update(value.split(":", 1))
     elif parameter == "credential":
