@@ -246,21 +246,27 @@ class _Deprecated(argparse.Action):
             namespace._deprecated = [*used, (option_string, self.store.option_strings[0])]
 
 
+def _kind(option: Option) -> dict[str, Any]:
+    """The argparse keywords saying how an option's value is read (shared by the CLI and the plugin)."""
+    if option.switch:
+        return {"action": "store_true"}
+    kind: dict[str, Any] = {"type": _argparse_type(option),
+                            "metavar": option.metavar or ("{" + ",".join(option.choices) + "}" if option.choices
+                                                          else None)}
+    if option.repeat:
+        kind["action"] = "append"
+    return kind
+
+
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     """argparse arguments for a command. An option not given is absent from the namespace until `settle`."""
     for option in options_for(command):
-        kwargs: dict[str, Any] = {"help": option.help, "default": argparse.SUPPRESS, "dest": option.dest}
-        if option.switch:
-            kwargs["action"] = "store_true"
-        else:
-            kwargs["type"] = _argparse_type(option)
-            kwargs["metavar"] = option.metavar or ("{" + ",".join(option.choices) + "}" if option.choices else None)
-            if option.repeat:
-                kwargs["action"] = "append"
-        action = parser.add_argument(option.flag, **kwargs)
+        kind = _kind(option)
+        action = parser.add_argument(option.flag, help=option.help, default=argparse.SUPPRESS, dest=option.dest,
+                                     **kind)
         for alias in option.aliases:
             parser.add_argument(alias, dest=option.dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS,
-                                type=kwargs.get("type"), metavar=kwargs.get("metavar"), action=_Deprecated,
+                                type=kind.get("type"), metavar=kind.get("metavar"), action=_Deprecated,
                                 store=action)
 
 
@@ -268,17 +274,9 @@ def add_pytest_options(group: Any) -> None:
     """The plugin's options (pytest --help, "conformance" group): unset ones are None until `settle`."""
     for option in options_for("pytest"):
         flag = PYTEST_FLAGS.get(option.flag, option.flag)
-        names = [flag, *option.aliases]
         help_text = option.help + (f" (also {', '.join(option.aliases)}, deprecated)" if option.aliases else "")
-        kwargs: dict[str, Any] = {"help": help_text, "default": None, "dest": "conformance_" + option.dest}
-        if option.switch:
-            kwargs["action"] = "store_true"
-        else:
-            kwargs["type"] = _argparse_type(option)
-            kwargs["metavar"] = option.metavar or ("{" + ",".join(option.choices) + "}" if option.choices else None)
-            if option.repeat:
-                kwargs["action"] = "append"
-        group.addoption(*names, **kwargs)
+        group.addoption(flag, *option.aliases, help=help_text, default=None, dest="conformance_" + option.dest,
+                        **_kind(option))
 
 
 def given_plugin_options(getoption: Callable[[str], Any]) -> dict[str, Any]:
