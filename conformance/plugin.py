@@ -118,8 +118,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(getattr(pytest.mark, _marker(api)))
             item.add_marker(pytest.mark.conformance_api(api))
             suite = _suite_of(item.nodeid)[1]
-            parameter = SUITE_PARAMETERS.get(suite)
-            if selection.active and parameter in callspec.params and api in specs:
+            parameter = next((name for name in SUITE_PARAMETERS.get(suite, ()) if name in callspec.params), None)
+            if selection.active and parameter is not None and api in specs:
                 value = str(callspec.params[parameter])
                 if not selection.runs(SuiteTest(api, suite, value, names_of_test(specs[api], parameter, value))):
                     left_out.append(item)

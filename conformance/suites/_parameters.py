@@ -103,15 +103,15 @@ _LISTS: dict[str, Any] = {
 }
 
 
-SUITE_PARAMETERS = {
-    "generated": "operation_id",
-    "scenarios": "scenario_id",
-    "negative": "body_operation",
-    "auth": "credential",
-    "idempotency": "idempotent_write",
-    "flows": "follow_up",
+SUITE_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "generated": ("operation_id",),
+    "scenarios": ("scenario_id",),
+    "negative": ("body_operation",),
+    "auth": ("credential",),
+    "idempotency": ("idempotent_write",),
+    "flows": ("follow_up", "readable_create"),
 }
-"""Each suite (its module conformance/suites/test_SUITE.py) and the one parameter its test takes besides `api`."""
+"""Each suite (its module conformance/suites/test_SUITE.py) and the parameter each of its tests takes besides `api`."""
 
 
 def names_of_test(spec: Spec, parameter: str, value: str) -> frozenset[str]:
@@ -132,8 +132,8 @@ def names_of_test(spec: Spec, parameter: str, value: str) -> frozenset[str]:
 def planned_tests(specs: dict[str, Spec], apis: list[str]) -> list[SuiteTest]:
     """Every suite test a run of these APIs has, before any filter (what pytest collects)."""
     return [SuiteTest(api, suite, value, names_of_test(specs[api], parameter, value))
-            for suite, parameter in SUITE_PARAMETERS.items() for api in apis if api in specs
-            for value in _LISTS[parameter](specs[api])]
+            for suite, parameters in SUITE_PARAMETERS.items() for parameter in parameters
+            for api in apis if api in specs for value in _LISTS[parameter](specs[api])]
 
 
 def parametrize(metafunc: pytest.Metafunc, settings: RunSettings) -> None:

@@ -85,7 +85,7 @@ def test_a_test_is_selected_by_its_suite_operation_or_scenario(capsys):
     assert suites["scenarios"] == ["OP-SCENARIO-VOID", "OP-SCENARIO-REFUND", "OP-SCENARIO-REFUND-PENDING",
                                    "OP-SCENARIO-REFUND-DECLINED", "OP-SCENARIO-OVER-REFUND"]
     assert suites["idempotency"] == ["OP-IDEMPOTENT-REQUEST-ID:createRefund"]
-    assert suites["flows"] == ["OP-SCENARIO-VOID"]
+    assert suites["flows"] == ["OP-SCENARIO-VOID", "createRefund"]  # a follow-up, and reading a refund back
     assert "auth" not in suites  # credentials are tried on getPayment, which no glob names
 
 
