@@ -19,6 +19,11 @@ _MASKED_PAN = re.compile(r"^[0-9]{6}X+[0-9]{4}$")
 _END_TO_END_ID = re.compile(r"^[A-Za-z0-9]{1,35}$")
 
 
+CODE_LIST_FORMATS = frozenset({"iso-4217", "iso-3166-alpha-2"})
+"""Formats whose values are codes from a published list: a well-formed value outside the list (a code not
+assigned, or withdrawn) is unusual rather than malformed."""
+
+
 @cache
 def currency_codes() -> frozenset[str]:
     """ISO 4217 alpha-3 codes."""

@@ -21,8 +21,10 @@ from typing import Any
 
 import pytest
 
+from ._config import find_config
 from ._errors import ConformanceError, TargetUnreachable
-from .suites._environment import Environment, Options, parse_base_urls
+from ._options import add_pytest_options, given_plugin_options, settle
+from .suites._environment import Environment, Options
 from .suites._runtime import BudgetExhausted, RunSettings, Target
 
 SETTINGS = pytest.StashKey[RunSettings]()
@@ -39,51 +41,20 @@ KINDS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("conformance", "payments conformance (conformance.suites)")
-    group.addoption("--origin", help="the provider's origin; each spec's base path is applied to it "
-                    "(default: start the embedded mock)")
-    group.addoption("--base-url", action="append", default=[], metavar="API=URL",
-                    help="the base URL of one API (overrides --origin for it)")
-    group.addoption("--token-url", help="the OAuth token endpoint (default: the oauth spec's path on --origin)")
-    group.addoption("--api", action="append", default=[], metavar="NAME", help="run only this API's suites")
-    group.addoption("--spec", action="append", default=[], metavar="NAME_OR_PATH",
-                    help="use this spec (with its rules table beside it) instead of the bundled one of that name")
-    group.addoption("--profile", default="quick", choices=("quick", "standard", "thorough"),
-                    help="how much to generate, the request budget, rate limit and timeouts (default quick)")
-    group.addoption("--conformance-seed", type=int, default=None, metavar="N",
-                    help="seed for generated data (default: random, reported)")
-    group.addoption("--callback-listen", metavar="HOST:PORT",
-                    help="receive the provider's callbacks here (the sink); automatic with the embedded mock")
-    group.addoption("--report-dir", default="reports", help="where the certification report goes (default reports)")
-    group.addoption("--rate-limit", type=float, default=None, metavar="RPS",
-                    help="requests per second against --origin (default from the profile; 0 for none)")
-    group.addoption("--wrong-scope", default=None, metavar="SCOPE",
-                    help="a scope to ask a token for, to test that wrong-scope tokens are refused")
-    group.addoption("--request-timeout", type=float, default=None, metavar="SECONDS",
-                    help="seconds to wait for any answer (default: the profile's)")
-    group.addoption("--fault", action="append", default=[], metavar="NAME",
-                    help="switch on a fault of the embedded mock (self-verification)")
-    group.addoption("--exchange-log", metavar="FILE", default=None,
-                    help="write every exchange, redacted, to FILE (NDJSON)")
-    group.addoption("--har", metavar="FILE", default=None, help="write every exchange, redacted, to FILE (HAR 1.2)")
+    """The plugin's options: the same table as `conformance certify` (conformance/_options.py)."""
+    add_pytest_options(parser.getgroup("conformance", "payments conformance (conformance.suites)"))
 
 
 def _wanted(config: pytest.Config) -> bool:
-    if config.getoption("--origin", None) or config.getoption("--base-url", None):
+    if config.getoption("conformance_origin", None) or config.getoption("conformance_base_url", None):
         return True
     return any("conformance.suites" in str(arg) or "conformance/suites" in str(arg) for arg in config.args)
 
 
 def options_from(config: pytest.Config) -> Options:
-    rate = config.getoption("--rate-limit")
-    return Options(
-        origin=config.getoption("--origin"), base_urls=parse_base_urls(config.getoption("--base-url")),
-        token_url=config.getoption("--token-url"), apis=list(config.getoption("--api")),
-        specs=list(config.getoption("--spec")), profile=config.getoption("--profile"),
-        seed=config.getoption("--conformance-seed"), callback_listen=config.getoption("--callback-listen"),
-        report_dir=config.getoption("--report-dir"), rate_limit=rate,
-        wrong_scope=config.getoption("--wrong-scope") or Options().wrong_scope,
-        faults=list(config.getoption("--fault")), timeout=config.getoption("--request-timeout"))
+    """The run's options: flags first, then the config file (conformance.toml, [tool.conformance]), then defaults."""
+    given = given_plugin_options(config.getoption)
+    return Options.from_values(settle(given, "pytest", find_config(given["config"])))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -104,7 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
         except ConformanceError as exc:
             raise pytest.UsageError(f"conformance: {exc}") from None
         controller = Controller(environment, owns_environment=True)
-        keep_exchanges(environment, config.getoption("--exchange-log"), config.getoption("--har"))
+        keep_exchanges(environment, environment.options.exchange_log, environment.options.har)
         config.pluginmanager.register(controller, "conformance-controller")
     if controller is not None:
         config.stash[CONTROLLER] = controller
@@ -130,15 +101,33 @@ def _register_api_markers(config: pytest.Config, apis: list[str]) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark each conformance test with its API; run the late ones (expired tokens) last."""
+    """Mark each conformance test with its API; leave out what --include/--exclude leave out; late ones last."""
     if SETTINGS not in config.stash:
         return
+    from .suites._parameters import SUITE_PARAMETERS, names_of_test, specs_of
+    from .suites._selection import Selection, SuiteTest
+
+    settings = config.stash[SETTINGS]
+    selection = Selection.from_dict(settings.selection)
+    specs = specs_of(settings)
+    kept, left_out = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         api = callspec.params.get("api") if callspec else None
         if isinstance(api, str):
             item.add_marker(getattr(pytest.mark, _marker(api)))
             item.add_marker(pytest.mark.conformance_api(api))
+            suite = _suite_of(item.nodeid)[1]
+            parameter = next((name for name in SUITE_PARAMETERS.get(suite, ()) if name in callspec.params), None)
+            if selection.active and parameter is not None and api in specs:
+                value = str(callspec.params[parameter])
+                if not selection.runs(SuiteTest(api, suite, value, names_of_test(specs[api], parameter, value))):
+                    left_out.append(item)
+                    continue
+        kept.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
     items.sort(key=lambda item: 1 if item.get_closest_marker("late") else 0)
 
 
@@ -159,9 +148,7 @@ def conformance_target(request: pytest.FixtureRequest) -> Iterator[Target]:
 @pytest.fixture
 def conformance(conformance_target: Target) -> Target:
     """The Target, with a fresh collector for this test's results."""
-    from .suites._runtime import Collector
-
-    conformance_target.collector = Collector(ship_exchanges=conformance_target.settings.exchanges)
+    conformance_target.collector = conformance_target.new_collector()
     return conformance_target
 
 

@@ -16,7 +16,8 @@ What an integrator replaces: `load_spec` (this project's spec loader) by their o
 callback schemas, and `CallbackStore` by a database table with a unique key on
 (callback, resource, status) and an INSERT that ignores conflicts.
 
-    python -m examples.receiver --api global-payments --port 8081
+    python -m examples.receiver --api global-payments --port 8081     # from a checkout
+    conformance receiver --api global-payments --port 8081            # the same, installed
     conformance callbacks --api global-payments --target http://127.0.0.1:8081/callbacks
 """
 
@@ -219,17 +220,19 @@ def server(
     return uvicorn.Server(config)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m examples.receiver", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api", required=True, help="the API whose callbacks to receive (e.g. global-payments)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8081, help="port to listen on; 0 picks a free one (default 8081)")
     parser.add_argument("--cert", help="server certificate (PEM) for https")
     parser.add_argument("--key", help="its private key (PEM)")
     parser.add_argument("--client-ca", help="require client certificates signed by this CA (mutual TLS)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     if args.client_ca and not args.cert:
-        parser.error("--client-ca (mutual TLS) needs --cert and --key")
+        print("receiver: error: --client-ca (mutual TLS) needs --cert and --key", file=sys.stderr)
+        return 2
     try:
         receiver = CallbackReceiver(args.api)
         sock = socket.create_server((args.host, args.port))
@@ -244,6 +247,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m examples.receiver", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -42,3 +42,18 @@ def test_a_closed_output_pipe_ends_quietly_with_141():
     producer.stderr.close()
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
     assert code == 141
+
+
+def test_the_wheel_carries_the_specs_and_the_reference_receiver(tmp_path):
+    """`conformance receiver` and the bundled specs work from an installed wheel, not only from a checkout."""
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [wheel] = tmp_path.glob("payments_conformance-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "conformance/_bundled_examples/receiver.py" in names
+    assert "conformance/cli/_receiver.py" in names and "conformance/_bundled_specs/pay-by-bank.yaml" in names

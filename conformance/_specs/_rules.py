@@ -24,6 +24,22 @@ def _t(values: Any) -> tuple[Any, ...]:
 
 
 @dataclass(frozen=True)
+class Severity:
+    """How much a rule weighs: must (a failure fails the run) or should (a warning: shown, counted, exit 0)."""
+
+    level: Literal["must", "should"] = "must"
+    reason: str = ""
+
+    @property
+    def blocking(self) -> bool:
+        """Whether a failure of the rule fails the run."""
+        return self.level == "must"
+
+
+MUST = Severity()
+
+
+@dataclass(frozen=True)
 class Described:
     id: str
     description: str
@@ -363,12 +379,18 @@ class Rules:
     scenarios: tuple[Scenario, ...] = ()
     resources: tuple[Resource, ...] = ()
     preconditions: tuple[Precondition, ...] = ()
+    severities: Mapping[str, Severity] = field(default_factory=dict)
+    """Rule ID -> level, for every rule the table gives one (on its entry, or in `severities`)."""
     from_table: bool = True
     """False for the generic stand-in of a document without a rules table."""
 
     @property
     def is_token_endpoint(self) -> bool:
         return self.role == TOKEN_ENDPOINT_ROLE
+
+    def severity(self, rule_id: str) -> Severity | None:
+        """The level the table gives a rule, None when it says nothing (the rule's own level stands)."""
+        return self.severities.get(rule_id)
 
     def scenario(self, scenario_id: str) -> Scenario:
         return next(s for s in self.scenarios if s.id == scenario_id)
@@ -427,6 +449,20 @@ def _observations(rows: Any) -> tuple[Observation, ...]:
 
 def _described(row: Mapping[str, Any]) -> dict[str, str]:
     return {"id": row["id"], "description": row["description"]}
+
+
+def _severities(table: Mapping[str, Any]) -> dict[str, Severity]:
+    """Every level the table states: `severity` on an entry (or a state machine's first_callback), then the
+    `severities` section for rules with no entry (generic and receiver rules)."""
+    found: dict[str, Severity] = {}
+    for rows in table.values():
+        for row in rows if isinstance(rows, list) else ():
+            for described in (row, row.get("first_callback") or {}) if isinstance(row, dict) else ():
+                if "severity" in described:
+                    found[described["id"]] = Severity(described["severity"], described.get("severity_reason", ""))
+    for rule_id, given in (table.get("severities") or {}).items():
+        found.setdefault(rule_id, Severity(given["severity"], given["severity_reason"]))
+    return found
 
 
 def parse(table: Mapping[str, Any]) -> Rules:
@@ -515,4 +551,5 @@ def parse(table: Mapping[str, Any]) -> Rules:
             Precondition(**_described(r), operation=r["operation"], parent=r["parent"],
                          status_in=_t(r.get("status_in")), same=tuple(tuple(pair) for pair in r.get("same") or ()))
             for r in table.get("preconditions") or ()),
+        severities=_severities(table),
     )

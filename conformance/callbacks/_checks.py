@@ -188,6 +188,19 @@ def rejects_malformed(ctx: Context, webhook: Webhook) -> None:
     examples = payloads.invalid(ctx.profile.invalid_per_rule)
     if not examples:
         ctx.skipped(webhook, rule, "the strategies offer no invalid-by-rule example for this callback")
+    unassigned = _rules.REJECTS_UNASSIGNED_CODE
+    judged_unassigned = False
     for body, broken in examples:
-        delivery = ctx.deliver(webhook, rule, body, note=f"breaks {broken}")
-        ctx.expect_rejected(webhook, rule, delivery, f"a callback breaking {broken}")
+        # A well-formed code outside its list is unusual rather than malformed: judged by a `should` rule.
+        by = unassigned if payloads.unassigned_code(broken) else rule
+        judged_unassigned |= by is unassigned
+        delivery = ctx.deliver(webhook, by, body, note=f"breaks {broken}")
+        what = f"a callback breaking {broken}"
+        if by is unassigned:
+            what += " (a well-formed code outside its list)"
+            refused = delivery.status is not None and 400 <= delivery.status < 500
+            if delivery.outcome != "timeout" and not delivery.acknowledged and not refused:
+                by = rule  # refusing it is a should; crashing on it (5xx, a dropped connection) is malformed handling
+        ctx.expect_rejected(webhook, by, delivery, what)
+    if not judged_unassigned:
+        ctx.skipped(webhook, unassigned, "no field of this callback holds a code from a list (ISO 4217, ISO 3166)")

@@ -187,7 +187,8 @@ class Context:
             )
         )
         self.progress.advance(webhook.api, suite=webhook.name, failed=1)
-        self.progress.log(f"FAIL {rule_id} [{webhook.operation_id}]: {title}")
+        mark = "WARN" if rule.severity == "should" else "FAIL"
+        self.progress.log(f"{mark} {rule_id} [{webhook.operation_id}]: {title}")
 
     def skipped(self, webhook: Webhook, rule: ReceiverRule, reason: str) -> None:
         self.recorder.skipped(webhook.api, rule.id(webhook.prefix), webhook.operation_id, reason=reason)

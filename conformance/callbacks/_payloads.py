@@ -24,6 +24,7 @@ import strategies
 from .. import pointers
 from .._errors import SpecError
 from .._specs import Spec
+from ..formats import CODE_LIST_FORMATS
 from ._webhooks import Webhook
 
 Identity = dict[str, Any]
@@ -107,18 +108,23 @@ class Payloads:
         turn = self._turns[status] = self._turns.get(status, -1) + 1
         return copy.deepcopy(pool[turn % len(pool)])
 
-    def invalid(self, per_rule: int) -> list[tuple[dict[str, Any], str]]:
-        """Bodies breaking one documented rule each: `per_rule` per rule the strategies know for this webhook."""
+    def invalid(self, per_rule: int) -> list[tuple[dict[str, Any], Any]]:
+        """Bodies breaking one documented rule each, with the rule (`strategies.Rule`; its str is its name):
+        `per_rule` per rule the strategies know for this webhook."""
         target = next(
             (t for t in strategies.targets(self.spec) if t.kind == "callback" and t.name == self.webhook.name), None
         )
-        found: list[tuple[dict[str, Any], str]] = []
+        found: list[tuple[dict[str, Any], Any]] = []
         for rule in target.rules if target else ():
             strategy = strategies.invalid(self.spec, self.webhook.name, rule)
-            found.extend(
-                (example, str(broken)) for example, broken in self._draw(strategy, per_rule, f"invalid:{rule}")
-            )
+            found.extend(self._draw(strategy, per_rule, f"invalid:{rule}"))
         return found
+
+    def unassigned_code(self, broken: Any) -> bool:
+        """Whether an invalid example breaks only a code-list format (a well-formed code outside its list)."""
+        if tuple(broken.keywords) != ("format",):
+            return False  # a pattern broken too: the value does not even have the code's shape
+        return self.spec.resolve(broken.schema_pointer) in CODE_LIST_FORMATS
 
     # -- identities ----------------------------------------------------------------------------
 

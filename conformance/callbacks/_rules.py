@@ -13,6 +13,9 @@ from dataclasses import dataclass
 class ReceiverRule:
     suffix: str
     description: str
+    severity: str = "must"
+    """must (a failure fails the run) or should (a warning); a rules table's `severities` may say otherwise."""
+    severity_reason: str = ""
 
     def id(self, prefix: str) -> str:
         return f"{prefix}-{self.suffix}"
@@ -44,6 +47,14 @@ REJECTS_MALFORMED = ReceiverRule(
     "Invalid JSON, a wrong content type and a body breaking one documented rule are answered 4xx: never 2xx, "
     "never 5xx, never a dropped connection.",
 )
+REJECTS_UNASSIGNED_CODE = ReceiverRule(
+    "RECEIVER-REJECTS-UNASSIGNED-CODE",
+    "A callback whose only fault is a well-formed code outside its list (a currency not in ISO 4217, a country not "
+    "in ISO 3166) is answered 4xx.",
+    severity="should",
+    severity_reason="the value has the code's shape, so accepting it loses no callback; refusing it is what a careful "
+    "receiver does, but the provider never sends one",
+)
 MTLS = ReceiverRule(
     "RECEIVER-MTLS",
     "With mutual TLS required, a sender without a client certificate is refused (TLS or 4xx) and one with the "
@@ -57,6 +68,7 @@ RULES: tuple[ReceiverRule, ...] = (
     OUT_OF_ORDER,
     UNKNOWN_FIELDS,
     REJECTS_MALFORMED,
+    REJECTS_UNASSIGNED_CODE,
     MTLS,
 )
 """In catalogue order."""

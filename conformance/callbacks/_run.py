@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._errors import SpecError
 from .._specs import Spec
+from ..checks import Severity, severity_of
 from ..progress import Progress
 from ..reporting import Recorder
 from ._checks import CHECKS
@@ -38,7 +39,9 @@ def check_receiver(
     for webhook in hooks:
         ctx.progress.start(spec.name, suite=webhook.name)
     for rule in RULES:
-        recorder.rule(spec.name, rule.id(spec.prefix), rule.description)
+        severity = severity_of(spec, rule.id(spec.prefix), Severity(rule.severity, rule.severity_reason))
+        recorder.rule(spec.name, rule.id(spec.prefix), rule.description, severity=severity.level,
+                      severity_reason=severity.reason)
     for webhook in hooks:
         if webhook.coverage_label:
             recorder.expect_statuses(spec.name, webhook.coverage_label, webhook.statuses)

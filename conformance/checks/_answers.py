@@ -141,6 +141,24 @@ def required_fields(item: Item, state: ApiState) -> Iterator[Result]:
     yield from _schema_rule(item, state, state.view.rule("{P}-REQUIRED-FIELDS"), "Required field missing")
 
 
+@check("{P}-REQUIRED-FIELDS")
+def required_headers(call: Call, state: ApiState) -> Iterator[Result]:
+    """Every header the spec marks required on an answer below 400 is present (errors: {P}-ERROR-SHAPE)."""
+    if call.status is None or call.status >= 400:
+        return
+    required = [name for name, definition in state.view.response_headers(call.operation_id, call.status).items()
+                if definition.get("required")]
+    if not required:
+        return
+    rule = state.view.rule("{P}-REQUIRED-FIELDS")
+    present = {key.lower() for key in call.response_headers}
+    missing = [name for name in required if name.lower() not in present]
+    if missing:
+        yield violation(rule, "Required header missing", required, f"missing: {', '.join(missing)}")
+    else:
+        yield ok(rule)
+
+
 @check("{P}-STATUS-ENUM", on=("answer", "callback"))
 def enum_values(item: Item, state: ApiState) -> Iterator[Result]:
     """Every enum-valued field (statuses, codes, types) holds a documented value."""

@@ -75,7 +75,10 @@ class SpecView:
         return self.spec.response_media(operation_id, status)
 
     def response_headers(self, operation_id: str, status: int) -> dict[str, dict[str, Any]]:
-        return self.spec.response_headers(operation_id, status)
+        key = ("headers", operation_id, status)  # asked on every answer: resolved once
+        if key not in self._cache:
+            self._cache[key] = self.spec.response_headers(operation_id, status)
+        return self._cache[key]
 
     def request_schema(self, operation_id: str) -> str | None:
         return self.spec.request_schema(operation_id)

@@ -13,61 +13,9 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--api",
-        required=True,
-        metavar="NAME",
-        help="the API whose callbacks to send (a bundled spec name or a spec path)",
-    )
-    parser.add_argument(
-        "--target",
-        required=True,
-        metavar="URL",
-        help="your receiver's URL; {webhook} in it is replaced by each callback's name (e.g. https://host/cb/{webhook})",
-    )
-    parser.add_argument(
-        "--client-cert", type=Path, metavar="PEM", help="client certificate for mutual TLS (may hold the key too)"
-    )
-    parser.add_argument("--client-key", type=Path, metavar="PEM", help="its private key, when not in --client-cert")
-    parser.add_argument(
-        "--ca",
-        type=Path,
-        metavar="PEM",
-        help="CA bundle to verify the receiver's certificate (default: the system store)",
-    )
-    parser.add_argument(
-        "--deadline",
-        type=float,
-        default=5.0,
-        metavar="SECONDS",
-        help="time a receiver has to acknowledge a callback (default 5)",
-    )
-    parser.add_argument(
-        "--profile",
-        default="standard",
-        choices=("quick", "standard", "thorough"),
-        help="how many examples to send (default standard)",
-    )
-    parser.add_argument("--seed", type=int, help="seed for the examples, to reproduce a run (default: random, printed)")
-    parser.add_argument(
-        "--report-dir",
-        type=Path,
-        default=Path("reports"),
-        metavar="DIR",
-        help="where the evidence goes (default reports/)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress lines, only the final summary")
-    parser.add_argument(
-        "--only",
-        metavar="WEBHOOK:STATUS",
-        help="send just this one callback (a valid body for that status) and show the answer; no report is written",
-    )
-    parser.add_argument(
-        "--body",
-        type=Path,
-        metavar="FILE",
-        help="with --only: send FILE as the body, byte for byte (a mismatch with the schema is reported, not fixed)",
-    )
+    from .._options import add_arguments as add_options
+
+    add_options(parser, "callbacks")
 
 
 def _target(url: str) -> str:
@@ -94,14 +42,16 @@ def _spec(name: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._config import settled
     from .._errors import UsageError
     from ..callbacks import Sender, TLSOptions, check_receiver, profile, webhooks
     from ..progress import Progress
     from ..reporting import Recorder
 
+    args = settled(args, "callbacks")
+    for name in ("client_cert", "client_key", "ca", "report_dir", "body"):
+        setattr(args, name, Path(getattr(args, name)) if getattr(args, name) is not None else None)
     target = _target(args.target)
-    if args.deadline <= 0:
-        raise UsageError("--deadline must be a positive number of seconds")
     if args.client_key and not args.client_cert:
         raise UsageError("--client-key needs --client-cert")
     if args.client_cert and not target.startswith("https://"):

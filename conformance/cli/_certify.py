@@ -20,65 +20,28 @@ EXIT_INTERRUPTED = 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..suites._profiles import PROFILES
+    from .._options import add_arguments as add_options
 
-    parser.add_argument("--api", action="append", default=[], metavar="NAME",
-                        help="certify only this API (repeatable; default: every spec)")
-    parser.add_argument("--origin", metavar="URL",
-                        help="the provider's origin; each spec's base path is applied to it "
-                        "(default: the embedded mock)")
-    parser.add_argument("--base-url", action="append", default=[], metavar="API=URL",
-                        help="the base URL of one API, overriding --origin for it (repeatable)")
-    parser.add_argument("--token-url", metavar="URL", help="the OAuth token endpoint (default: the oauth spec's path)")
-    parser.add_argument("--spec", action="append", default=[], metavar="NAME_OR_PATH",
-                        help="use your copy of a spec (its rules table beside it) instead of the bundled one")
-    parser.add_argument("--profile", choices=tuple(PROFILES), default="quick",
-                        help="quick, standard or thorough: examples, request budget, rate limit, timeouts "
-                        "(default quick)")
-    parser.add_argument("--seed", type=int, metavar="N", help="seed for generated data (default: random, reported)")
-    parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="run the suites in N processes (pytest-xdist)")
-    parser.add_argument("--callback-listen", metavar="HOST:PORT",
-                        help="receive the provider's callbacks here (automatic with the embedded mock)")
-    parser.add_argument("--report-dir", default="reports", metavar="DIR",
-                        help="where the report goes (default reports)")
-    parser.add_argument("--rate-limit", type=float, metavar="RPS",
-                        help="requests per second against --origin (default: the profile's; 0: no limit)")
-    parser.add_argument("--wrong-scope", metavar="SCOPE",
-                        help="a scope the token endpoint issues that the APIs must refuse (wrong-scope test)")
-    parser.add_argument("--fault", action="append", default=[], metavar="NAME",
-                        help="switch on a fault of the embedded mock, to see the run catch it (`conformance faults`)")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS",
-                        help="seconds to wait for any answer (default: the profile's)")
-    parser.add_argument("--quiet", action="store_true", help="print only the summary")
-    parser.add_argument("--verbose", action="store_true",
-                        help="print every exchange on one line as it happens (redacted)")
-    parser.add_argument("--log", metavar="FILE",
-                        help="write every exchange, redacted, to FILE (one JSON object per line)")
-    parser.add_argument("--har", metavar="FILE",
-                        help="write every exchange, redacted, to FILE as a HAR 1.2 archive")
+    add_options(parser, "certify")
 
 
 def run(args: argparse.Namespace) -> int:
     import pytest
 
     from .. import plugin
-    from .._errors import UsageError
+    from .._config import settled
     from ..progress import Progress
-    from ..suites._environment import Environment, Options, parse_base_urls
+    from ..suites._environment import Environment, Options
 
-    if args.workers < 1:
-        raise UsageError("--workers must be at least 1")
-    options = Options(origin=args.origin, base_urls=parse_base_urls(args.base_url), token_url=args.token_url,
-                      apis=list(args.api), specs=list(args.spec), profile=args.profile, seed=args.seed,
-                      callback_listen=args.callback_listen, report_dir=args.report_dir,
-                      rate_limit=args.rate_limit, faults=list(args.fault), timeout=args.timeout)
-    if args.wrong_scope:
-        options.wrong_scope = args.wrong_scope
+    args = settled(args, "certify")
+    options = Options.from_values(vars(args))
+    if args.dry_run:
+        return dry_run(Environment(options).open(dry=True))
     environment = Environment(options).open()
     try:
         progress = Progress(quiet=args.quiet, redactor=environment.recorder.redactor)
-        plugin.keep_exchanges(environment, args.log, args.har, echo=progress.echo if args.verbose else None)
+        plugin.keep_exchanges(environment, options.exchange_log, options.har,
+                              echo=progress.echo if args.verbose else None)
         controller = plugin.Controller(environment, progress=progress)
         pytest_args = ["--pyargs", "conformance.suites", "-p", "conformance.plugin", "-p", "no:cacheprovider",
                        "-p", "no:unraisableexception", "-o", "addopts=", "-o", "testpaths=", "-o", "filterwarnings=",
@@ -102,9 +65,51 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
         progress.summary(controller.document, report_dir=str(options.report_dir))
         print(f"requests sent: {controller.requests}")
-        failed = sorted({failure["rule_id"] for failure in controller.document["failures"]})
-        if failed:
-            print(environment.recorder.redactor.text("rules failed: " + " ".join(failed)))
+        failures = controller.document["failures"]
+        for label, level in (("rules failed", "must"), ("warnings (should rules)", "should")):
+            rules = sorted({failure["rule_id"] for failure in failures if failure["severity"] == level})
+            if rules:
+                print(environment.recorder.redactor.text(f"{label}: " + " ".join(rules)))
         return controller.verdict.exit_code
     finally:
         environment.close()
+
+
+def dry_run(environment) -> int:
+    """What the run would do, from the specs and the options alone: nothing is started, nothing is sent."""
+    try:
+        options, profile = environment.options, environment.profile
+        if options.origin or options.base_urls:
+            target = options.origin or ", ".join(f"{api}={url}" for api, url in options.base_urls.items())
+        else:
+            target = "the embedded mock (started for the run)"
+        lines = ["conformance certify --dry-run: nothing was sent", f"target: {target}",
+                 f"profile {profile.name}: request budget {profile.request_budget}, timeout {profile.timeout:g} s, "
+                 f"rate limit {_rate(options, profile)}"]
+        if environment.selection.active:
+            include, exclude = " ".join(options.include) or "-", " ".join(options.exclude) or "-"
+            lines.append(f"filters: include {include}; exclude {exclude}")
+        for api in environment.apis:
+            tests = [test for test in environment.tests if test.api == api]
+            rules = environment.rules.get(api, [])
+            lines.append(f"{api}: {len(tests)} tests, {len(rules)} rules")
+            for suite in dict.fromkeys(test.suite for test in tests):
+                values = [test.value for test in tests if test.suite == suite]
+                lines.append(f"  {suite:<12} {len(values):>3}  {', '.join(values)}")
+            for rule_id, _description, severity in rules:
+                why = f" ({severity.reason})" if severity.reason else ""
+                lines.append(f"  rule {rule_id} [{severity.level}]{why}")
+        total = len(environment.tests)
+        lines.append(f"total: {total} tests, {sum(len(rules) for rules in environment.rules.values())} rules, "
+                     f"at most {profile.request_budget} requests")
+        sys.stdout.write("\n".join(lines) + "\n")
+        return 0
+    finally:
+        environment.close()
+
+
+def _rate(options, profile) -> str:
+    if not (options.origin or options.base_urls):
+        return "none (the embedded mock)"
+    rate = options.rate_limit if options.rate_limit is not None else profile.rate_limit
+    return f"{rate:g} requests/s" if rate else "none"

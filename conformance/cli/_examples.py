@@ -36,8 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--invalid", metavar="RULE",
         help="print examples breaking exactly this rule (a name from --list), or 'any' for any rule",
     )
-    parser.add_argument("-n", type=int, default=10, metavar="N", help="how many examples (default 10)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="the same seed prints the same examples")
+    from .._options import SEED, Number, argument_type
+
+    parser.add_argument("-n", type=argument_type(Number(minimum=1, maximum=100_000, integer=True)), default=10,
+                        metavar="N", help="how many examples (default 10)")
+    parser.add_argument("--seed", type=argument_type(SEED), default=0, metavar="S",
+                        help="the same seed prints the same examples")
     parser.add_argument("--list", action="store_true", help="list every target with its spec, schema pointer and rules")
     parser.add_argument("--json", action="store_true", help="with --list: one JSON object per target")
 
@@ -53,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
         return _list(strategies, args)
     if not args.api or not (args.operation or args.callback):
         raise UsageError("examples: give --api and --operation ID or --callback NAME (or --list)")
-    if args.n < 1:
-        raise UsageError("examples: -n must be at least 1")
     if args.status and not args.callback:
         raise UsageError("examples: --status applies to --callback only")
     if args.status and args.invalid:

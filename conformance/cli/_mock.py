@@ -12,24 +12,10 @@ from pathlib import Path
 HELP = "Run the embedded mock provider (all three APIs and the token endpoint) on a local origin."
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port number (0 to 65535)")
-    return value
+def _number(**bounds):
+    from .._options import Number, argument_type
 
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must not be negative")
-    return value
+    return argument_type(Number(**bounds))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,8 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ._specs_argument import add_spec_argument
 
     add_spec_argument(parser)
+    port, seconds, positive = _number(minimum=0, maximum=65535, integer=True), _number(minimum=0, maximum=86_400), \
+        _number(above=0, maximum=86_400)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=8080, help="port to listen on; 0 picks a free one (default 8080)")
+    parser.add_argument("--port", type=port, default=8080, help="port to listen on; 0 picks a free one (default 8080)")
     parser.add_argument("--callback-url", metavar="URL",
                         help="where Global Payments and Pay By Bank callbacks go (or POST /_mock/callback-url later)")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME",
@@ -51,24 +39,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="client secret the token endpoint accepts (default: see docs/mock.md)")
     parser.add_argument("--scope", action="append", default=[], metavar="SCOPE",
                         help="a scope the client may ask for (repeatable; default jpm:payments:sandbox)")
-    parser.add_argument("--token-ttl", type=_positive, default=3599, metavar="SECONDS",
+    parser.add_argument("--token-ttl", type=positive, default=3599, metavar="SECONDS",
                         help="lifetime of issued tokens (default 3599)")
-    parser.add_argument("--callback-interval", type=_positive, default=0.02, metavar="SECONDS",
+    parser.add_argument("--callback-interval", type=seconds, default=0.02, metavar="SECONDS",
                         help="time between two status changes of a resource (default 0.02)")
     parser.add_argument("--callback-cert", type=Path, metavar="PEM",
                         help="client certificate for mutual TLS on the callback channel (may hold the key too)")
     parser.add_argument("--callback-key", type=Path, metavar="PEM", help="its private key, when not in --callback-cert")
     parser.add_argument("--callback-ca", type=Path, metavar="PEM",
                         help="CA bundle to verify the callback receiver (default: the system store)")
-    parser.add_argument("--retry-base", type=_positive, default=defaults.base, metavar="SECONDS",
+    parser.add_argument("--retry-base", type=seconds, default=defaults.base, metavar="SECONDS",
                         help=f"wait after a failed callback delivery (default {defaults.base})")
-    parser.add_argument("--retry-factor", type=_positive, default=defaults.factor, metavar="X",
+    parser.add_argument("--retry-factor", type=_number(minimum=1, maximum=100), default=defaults.factor, metavar="X",
                         help=f"each further wait is this many times longer (default {defaults.factor})")
-    parser.add_argument("--retry-cap", type=_positive, default=defaults.cap, metavar="SECONDS",
+    parser.add_argument("--retry-cap", type=seconds, default=defaults.cap, metavar="SECONDS",
                         help=f"longest wait between deliveries (default {defaults.cap})")
-    parser.add_argument("--retry-attempts", type=int, default=defaults.attempts, metavar="N",
+    parser.add_argument("--retry-attempts", type=_number(minimum=1, maximum=1000, integer=True),
+                        default=defaults.attempts, metavar="N",
                         help=f"deliveries of one callback before giving up (default {defaults.attempts})")
-    parser.add_argument("--retry-timeout", type=_positive, default=defaults.timeout, metavar="SECONDS",
+    parser.add_argument("--retry-timeout", type=seconds, default=defaults.timeout, metavar="SECONDS",
                         help=f"how long to wait for a receiver's answer (default {defaults.timeout})")
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 
 _TEMPLATES = resources.files(__package__) / "templates"
-_RESULT_MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+_RESULT_MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "warning": "WARN"}
 
 
 def _asset(name: str) -> str:
@@ -58,9 +58,15 @@ def _template() -> jinja2.Template:
 def render_html(document: dict[str, Any]) -> str:
     """The self-contained HTML page of a certification record."""
     target_name = _target_name(document["target"])
+    summary = document["summary"]
     return _template().render(
         doc=document,
-        summary=document["summary"],
+        summary=summary,
+        blocking={"failures": summary["failures"] - summary.get("warnings", 0),
+                  "rules": summary["rules_failed"] - summary.get("rules_warned", 0)},
+        warnings=summary.get("warnings", 0),
+        failed_and_warned=_failed_and_warned,
+        shown=_shown_result,
         title=f"{document['verdict'].upper()} · conformance {document['command']} · {target_name}",
         target_name=target_name,
         csp=CONTENT_SECURITY_POLICY,
@@ -88,7 +94,8 @@ def _failure_groups(document: dict[str, Any]) -> list[dict[str, Any]]:
     for failure in document["failures"]:
         group = groups.setdefault(failure["rule_id"], {
             "rule_id": failure["rule_id"], "anchor": f"rule-{failure['rule_id']}",
-            "description": descriptions.get(failure["rule_id"], ""), "failures": []})
+            "description": descriptions.get(failure["rule_id"], ""), "failures": [],
+            "severity": failure.get("severity", "must")})
         group["failures"].append(_failure_view(failure))
     return list(groups.values())
 
@@ -167,6 +174,17 @@ def _run_rows(document: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
+def _shown_result(rule: dict[str, Any]) -> str:
+    """passed, failed, skipped, or warning for a failed rule of severity should."""
+    return "warning" if rule["result"] == "failed" and rule.get("severity") == "should" else rule["result"]
+
+
+def _failed_and_warned(counts: dict[str, int]) -> str:
+    """ "2 failed", or "1 failed, 1 warned" when should rules failed."""
+    warned = counts.get("rules_warned", 0)
+    return f"{counts['rules_failed'] - warned} failed" + (f", {warned} warned" if warned else "")
+
+
 def _row_key(rule_id: str, prefix: str | None) -> str:
     return rule_id[len(prefix) + 1 :] if prefix and rule_id.startswith(prefix + "-") else rule_id
 
@@ -187,16 +205,19 @@ def _matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             checks = rule["checks"]
             link = None
-            if rule["result"] == "failed":
-                label = f"FAIL {len(rule['failures'])}" if rule["failures"] else "FAIL"
+            result = _shown_result(rule)
+            if result in ("failed", "warning"):
+                mark = _RESULT_MARK[result]
+                label = f"{mark} {len(rule['failures'])}" if rule["failures"] else mark
                 link = rule["failures"][0] if rule["failures"] else None
             elif rule["result"] == "skipped":
                 label = "SKIP"
             else:
                 label = f"PASS {checks['passed']}" if checks["passed"] else "PASS"
             counted = f"{checks['passed']} passed, {checks['failed']} failed, {checks['skipped']} skipped"
-            cells.append({"result": rule["result"], "rule_id": rule["id"], "label": label, "link": link,
-                          "title": f"{rule['id']}: {rule['description']} ({counted})"})
+            level = rule.get("severity", "must")
+            cells.append({"result": result, "rule_id": rule["id"], "label": label, "link": link, "severity": level,
+                          "title": f"{rule['id']} ({level.upper()}): {rule['description']} ({counted})"})
         matrix.append({"key": key, "cells": cells})
     return matrix
 

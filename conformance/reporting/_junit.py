@@ -4,7 +4,8 @@ Test case names carry the rule ID ("OP-DOCUMENTED-STATUS[createPayment]"), so a 
 history follows a rule across runs. A case's time is what the exchanges it judged took; a suite's,
 what every exchange with its API took (each once). A failed case says each distinct failure once,
 with what was observed, and how many times it was seen. An incomplete run adds an erroring "RUN-COMPLETE" case, so
-no dashboard shows an interrupted run as green.
+no dashboard shows an interrupted run as green. A failed `should` rule is a warning: a skipped case
+(type "warning", its failures in the message) with a `severity` property, so the build stays green.
 """
 
 from __future__ import annotations
@@ -76,16 +77,32 @@ def _seconds(value: Any) -> str:
 
 
 def _case(
-    parent: ET.Element, api: str, name: str, failures: list[dict[str, Any]], counts: dict[str, Any], reasons: list[str]
-) -> None:
+    parent: ET.Element, api: str, name: str, failures: list[dict[str, Any]], counts: dict[str, Any],
+    rule: dict[str, Any],
+) -> str:
+    """One test case; returns its outcome (passed, failed, warning, skipped)."""
     case = ET.SubElement(
         parent, "testcase", classname=f"conformance.{api}", name=_clean(name), time=_seconds(counts.get("seconds"))
     )
+    severity = rule.get("severity", "must")
+    if severity != "must":
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", name="severity", value=severity)
+        ET.SubElement(properties, "property", name="severity_reason", value=_clean(rule.get("severity_reason", "")))
     if failures or counts["failed"]:
+        evidence = _clean("\n\n".join(_evidence(first, others) for first, others in distinct(failures)))
+        if severity == "should":  # a warning: dashboards show it with its message, the build stays green
+            element = ET.SubElement(case, "skipped", type="warning",
+                                    message=_clean(f"warning (should): {_message(failures)}"))
+            element.text = evidence
+            return "warning"
         element = ET.SubElement(case, "failure", message=_clean(_message(failures)), type=name.split("[")[0])
-        element.text = _clean("\n\n".join(_evidence(first, others) for first, others in distinct(failures)))
-    elif counts["skipped"] and not counts["passed"]:
-        ET.SubElement(case, "skipped", message=_clean("; ".join(reasons) or "skipped"))
+        element.text = evidence
+        return "failed"
+    if counts["skipped"] and not counts["passed"]:
+        ET.SubElement(case, "skipped", message=_clean("; ".join(rule["skip_reasons"]) or "skipped"))
+        return "skipped"
+    return "passed"
 
 
 def render_junit(document: dict[str, Any]) -> str:
@@ -125,11 +142,11 @@ def render_junit(document: dict[str, Any]) -> str:
                 operation = entry["operation"]
                 name = f"{rule['id']}[{operation}]" if operation else rule["id"]
                 failures = by_case.get((api["name"], rule["id"], operation or ""), [])
-                _case(suite, api["name"], name, failures, entry, rule["skip_reasons"])
+                outcome = _case(suite, api["name"], name, failures, entry, rule)
                 counts["tests"] += 1
-                if failures or entry["failed"]:
+                if outcome == "failed":
                     counts["failures"] += 1
-                elif entry["skipped"] and not entry["passed"]:
+                elif outcome in ("skipped", "warning"):
                     counts["skipped"] += 1
         for key, value in counts.items():
             suite.set(key, str(value))

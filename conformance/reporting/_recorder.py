@@ -16,7 +16,7 @@ import shutil
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from ._exchanges import ExchangeLog
 from ._files import append_line, write_atomically
 from ._model import Exchange, Failure, Verdict
 
-FORMAT_VERSION = "1.2"
+FORMAT_VERSION = "1.3"
 """certification.json format: MAJOR.MINOR (docs/reports.md says what each change may do)."""
 
 JSON_FILE = "certification.json"
@@ -69,7 +69,8 @@ class Recorder:
 
     `secrets` are the run's known secrets (client secret, tokens): scrubbed wherever they appear,
     besides the pattern-based redaction of conformance.redaction. `fresh=False` is for a worker
-    that adds to a run its controller started (it keeps the shared callbacks.ndjson).
+    that adds to a run its controller started (it keeps the shared callbacks.ndjson). A rule's
+    `severity` (must, should) decides whether its failures fail the run or are warnings.
     """
 
     def __init__(
@@ -83,9 +84,12 @@ class Recorder:
         seed: int | str | None = None,
         secrets: Iterable[str | None] = (),
         fresh: bool = True,
+        judged: Callable[[str], bool] | None = None,
     ) -> None:
         self.report_dir = Path(report_dir)
         self.redactor = Redactor(secrets)
+        self.judged = judged or (lambda rule_id: True)
+        """Which rules this run judges (--include/--exclude): results of others are not recorded."""
         self.command = command
         self.target = self.redactor.data(dict(target or {}))
         self.specs = [_spec_entry(spec) for spec in specs]
@@ -115,17 +119,24 @@ class Recorder:
         """A secret learned during the run (an issued token): scrubbed from everything recorded after."""
         self.redactor.add_secret(secret)
 
-    def rule(self, api: str, rule_id: str, description: str = "") -> None:
+    def rule(self, api: str, rule_id: str, description: str = "", severity: str = "must",
+             severity_reason: str = "") -> None:
         """Declare a rule, so that it is reported even if no check of it fails (it shows as passed)."""
+        if not self.judged(rule_id):
+            return
         with self._lock:
             rule = self._rule(api, rule_id)
             if description and not rule["description"]:
                 rule["description"] = self.redactor.text(description)
+            if severity != "must" or severity_reason:
+                rule["severity"], rule["severity_reason"] = severity, self.redactor.text(severity_reason)
 
     def passed(
         self, api: str, rule_id: str, operation: str | None = None, count: int = 1, seconds: float = 0.0
     ) -> None:
         """One check (or `count` checks) of a rule passed; `seconds`: the exchanges they judged took."""
+        if not self.judged(rule_id):
+            return
         with self._lock:
             entry = self._operation(api, rule_id, operation)
             entry["passed"] += count
@@ -133,6 +144,8 @@ class Recorder:
 
     def skipped(self, api: str, rule_id: str, operation: str | None = None, reason: str = "") -> None:
         """A check of a rule could not run (and why): it neither passes nor fails the rule."""
+        if not self.judged(rule_id):
+            return
         with self._lock:
             self._operation(api, rule_id, operation)["skipped"] += 1
             reasons = self._rule(api, rule_id)["skip_reasons"]
@@ -142,6 +155,8 @@ class Recorder:
 
     def failed(self, failure: Failure) -> None:
         """A rule broken, with its evidence; redacted now, with a curl reproduction when there is an exchange."""
+        if not self.judged(failure.rule_id):
+            return
         stored = self._redacted_failure(failure)
         with self._lock:
             entry = self._operation(stored["api"], stored["rule_id"], stored["operation"])
@@ -249,7 +264,8 @@ class Recorder:
             with self._lock:
                 for api, content in data["apis"].items():
                     for rule_id, rule in content["rules"].items():
-                        self.rule(api, rule_id, rule.get("description", ""))
+                        self.rule(api, rule_id, rule.get("description", ""), rule.get("severity", "must"),
+                                  rule.get("severity_reason", ""))
                         mine = self._rule(api, rule_id)
                         for name, counts in rule["operations"].items():
                             target = mine["operations"].setdefault(name, _counts())
@@ -290,7 +306,8 @@ class Recorder:
         """The verdict so far (conforms until a failure; incomplete only once finished incomplete)."""
         if self._finished is not None:
             return Verdict(self._finished["verdict"])
-        return Verdict.NONCONFORMANT if self._failures else Verdict.CONFORMS
+        with self._lock:
+            return Verdict.NONCONFORMANT if any(self._blocking(f) for f in self._failures) else Verdict.CONFORMS
 
     def document(self, complete: bool = True, reason: str | None = None) -> dict[str, Any]:
         """The certification record as it stands (the content of certification.json)."""
@@ -299,14 +316,16 @@ class Recorder:
         with self._lock:
             if self._finished is not None:
                 return self._finished
-            failures = [{"id": f"F{number}", **failure} for number, failure in enumerate(self._failures, 1)]
+            failures = [{"id": f"F{number}", **failure, "severity": self._severity(failure)}
+                        for number, failure in enumerate(self._failures, 1)]
             # An API is reported once something was recorded for it; a spec loaded but not run stays in `specs`.
             apis = [
                 self._api_document(name, failures)
                 for name, content in self._apis.items()
                 if content["rules"] or content["coverage"]
             ]
-            verdict = Verdict.INCOMPLETE if not complete else Verdict.NONCONFORMANT if failures else Verdict.CONFORMS
+            blocking = [failure for failure in failures if failure["severity"] == "must"]
+            verdict = Verdict.INCOMPLETE if not complete else Verdict.NONCONFORMANT if blocking else Verdict.CONFORMS
             document = {
                 "format_version": FORMAT_VERSION,
                 "tool": {"name": "payments-conformance", "version": __version__},
@@ -377,7 +396,15 @@ class Recorder:
         return self._apis.setdefault(api, {"rules": {}, "coverage": {}})
 
     def _rule(self, api: str, rule_id: str) -> dict[str, Any]:
-        return self._api(api)["rules"].setdefault(rule_id, {"description": "", "operations": {}, "skip_reasons": []})
+        return self._api(api)["rules"].setdefault(rule_id, {"description": "", "operations": {}, "skip_reasons": [],
+                                                            "severity": "must", "severity_reason": ""})
+
+    def _severity(self, failure: Mapping[str, Any]) -> str:
+        rule = self._apis.get(failure["api"], {}).get("rules", {}).get(failure["rule_id"])
+        return rule["severity"] if rule else "must"
+
+    def _blocking(self, failure: Mapping[str, Any]) -> bool:
+        return self._severity(failure) == "must"
 
     def _operation(self, api: str, rule_id: str, operation: str | None) -> dict[str, Any]:
         operations = self._rule(api, rule_id)["operations"]
@@ -459,6 +486,8 @@ class Recorder:
                 {
                     "id": rule_id,
                     "description": rule["description"],
+                    "severity": rule["severity"],
+                    "severity_reason": rule["severity_reason"],
                     "result": result,
                     "checks": checks,
                     "operations": operations,
@@ -471,6 +500,7 @@ class Recorder:
             f"rules_{result}": sum(rule["result"] == result for rule in rules)
             for result in ("passed", "failed", "skipped")
         }
+        counts["rules_warned"] = sum(rule["result"] == "failed" and rule["severity"] == "should" for rule in rules)
         counts.update(
             {f"checks_{key}": sum(rule["checks"][key] for rule in rules) for key in ("passed", "failed", "skipped")}
         )
@@ -478,7 +508,7 @@ class Recorder:
         counts["statuses_seen"] = sum(entry["seen"] for entry in coverage)
         result = (
             "failed"
-            if counts["rules_failed"]
+            if counts["rules_failed"] > counts["rules_warned"]
             else "skipped"
             if rules and counts["rules_skipped"] == len(rules)
             else "passed"
@@ -537,10 +567,12 @@ def _summary(apis: list[dict[str, Any]], failures: list[dict[str, Any]], callbac
         "rules_passed": total("rules_passed"),
         "rules_failed": total("rules_failed"),
         "rules_skipped": total("rules_skipped"),
+        "rules_warned": total("rules_warned"),
         "checks_passed": total("checks_passed"),
         "checks_failed": total("checks_failed"),
         "checks_skipped": total("checks_skipped"),
         "failures": len(failures),
+        "warnings": sum(failure["severity"] == "should" for failure in failures),
         "statuses_documented": total("statuses_documented"),
         "statuses_seen": total("statuses_seen"),
         "callbacks": callbacks,

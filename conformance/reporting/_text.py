@@ -18,8 +18,8 @@ def _value(value: Any) -> str:
 
 
 def api_table(document: dict[str, Any]) -> list[list[str]]:
-    """Rows of the per-API table: api, rules passed, failed, skipped, statuses covered (header first)."""
-    rows = [["api", "rules passed", "failed", "skipped", "statuses covered"]]
+    """Rows of the per-API table: api, rules passed, failed, warned, skipped, statuses covered (header first)."""
+    rows = [["api", "rules passed", "failed", "warned", "skipped", "statuses covered"]]
     for api in document["apis"]:
         counts = api["counts"]
         covered = f"{counts['statuses_seen']}/{counts['statuses_documented']}" if counts["statuses_documented"] else "-"
@@ -27,7 +27,8 @@ def api_table(document: dict[str, Any]) -> list[list[str]]:
             [
                 api["name"],
                 str(counts["rules_passed"]),
-                str(counts["rules_failed"]),
+                str(counts["rules_failed"] - counts.get("rules_warned", 0)),
+                str(counts.get("rules_warned", 0)),
                 str(counts["rules_skipped"]),
                 covered,
             ]
@@ -47,13 +48,16 @@ def coverage_gaps(document: dict[str, Any]) -> list[str]:
 
 
 def headline(document: dict[str, Any]) -> str:
-    """ "payments-conformance certify: NONCONFORMANT (2 failures in 1 rule)"."""
+    """ "conformance certify: NONCONFORMANT (2 failures in 1 rule)", "... CONFORMS (40 rules passed, 1 warning)"."""
     summary = document["summary"]
-    failures, rules = summary["failures"], summary["rules_failed"]
+    warnings = summary.get("warnings", 0)
+    failures, rules = summary["failures"] - warnings, summary["rules_failed"] - summary.get("rules_warned", 0)
     detail = f"{failures} failure{'s' if failures != 1 else ''} in {rules} rule{'s' if rules != 1 else ''}"
     if not failures:
         passed = summary["rules_passed"]
         detail = f"{passed} rule{'s' if passed != 1 else ''} passed"
+    if warnings:
+        detail += f", {warnings} warning{'s' if warnings != 1 else ''}"
     if not document["complete"]:
         detail = f"{document['incomplete_reason']}; {detail} so far"
     return f"conformance {document['command']}: {document['verdict'].upper()} ({detail})"
@@ -76,7 +80,9 @@ def details(document: dict[str, Any], detail: bool = True, max_failures: int | N
     """The lines after the per-API table: totals, statuses not seen, failures."""
     summary = document["summary"]
     lines = [
-        f"total: {summary['rules_passed']} rules passed, {summary['rules_failed']} failed, "
+        f"total: {summary['rules_passed']} rules passed, "
+        f"{summary['rules_failed'] - summary.get('rules_warned', 0)} failed, "
+        f"{summary.get('rules_warned', 0)} warned (should), "
         f"{summary['rules_skipped']} skipped; {summary['checks_passed']} checks passed; "
         f"statuses covered {summary['statuses_seen']}/{summary['statuses_documented']}"
     ]
@@ -99,8 +105,9 @@ def details(document: dict[str, Any], detail: bool = True, max_failures: int | N
             first = failures[0]
             operations = sorted({failure["operation"] for failure in failures if failure["operation"]})
             where = f" [{', '.join(operations)}]" if operations else ""
+            warning = " (warning: should)" if first.get("severity") == "should" else ""
             count = f"{len(failures)} failure{'s' if len(failures) != 1 else ''}"
-            lines.append(f"  {rule_id}{where}: {count}; first {first['id']}: {first['title']}")
+            lines.append(f"  {rule_id}{where}{warning}: {count}; first {first['id']}: {first['title']}")
             if detail:
                 lines.append(f"      expected: {_value(first['expected'])}")
                 lines.append(f"      observed: {_value(first['observed'])}")

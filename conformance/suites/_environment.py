@@ -21,9 +21,12 @@ import httpx
 from .._errors import TargetUnreachable, UsageError
 from .._specs import SPEC_NAMES, Spec, load_spec, token_spec_name
 from ..auth import DEFAULT_SCOPE, OAuthClient, credentials_from_environment
-from ..checks import catalogue, view
+from ..checks import Severity, catalogue, severity_of, view
+from ._mock_admin import MockAdmin
+from ._parameters import planned_tests
 from ._profiles import profile as profile_named
 from ._runtime import RunSettings
+from ._selection import Selection, SuiteTest
 
 TOKEN_SPEC = token_spec_name()
 """The spec whose rules table has role token-endpoint (specs/oauth.yaml as bundled)."""
@@ -50,6 +53,21 @@ class Options:
     faults: list[str] = field(default_factory=list)
     ca_bundle: str | None = None
     timeout: float | None = None
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    exchange_log: str | None = None
+    har: str | None = None
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> Options:
+        """Options from the settled values of certify's options (`_options.settle`), by dest."""
+        return cls(origin=values["origin"], base_urls=parse_base_urls(values["base_url"]),
+                   token_url=values["token_url"], apis=list(values["api"]), specs=list(values["spec"]),
+                   profile=values["profile"], seed=values["seed"], callback_listen=values["callback_listen"],
+                   report_dir=values["report_dir"], rate_limit=values["rate_limit"],
+                   wrong_scope=values["wrong_scope"] or WRONG_SCOPE, faults=list(values["fault"]),
+                   timeout=values["request_timeout"], include=list(values["include"]),
+                   exclude=list(values["exclude"]), exchange_log=values["exchange_log"], har=values["har"])
 
 
 def parse_base_urls(values: list[str]) -> dict[str, str]:
@@ -116,10 +134,15 @@ class Environment:
         self.apis: list[str] = []
         self.settings: RunSettings | None = None
         self.dry = False
+        self.selection = Selection()
+        self.tests: list[SuiteTest] = []
+        """The suite tests the run has after --include/--exclude."""
+        self.rules: dict[str, list[tuple[str, str, Severity]]] = {}
+        """Each API's rules the run judges: (rule ID, description, severity)."""
+        self.mock_admin: MockAdmin | None = None
+        """A `conformance mock` found at --origin, whose callback URL this run registered."""
         self.profile = profile_named(options.profile)
         if options.timeout is not None:
-            if options.timeout <= 0:
-                raise UsageError("--timeout must be a positive number of seconds")
             self.profile = replace(self.profile, timeout=options.timeout)
 
     # -- setting up ---------------------------------------------------------------------------------
@@ -145,6 +168,7 @@ class Environment:
             if api not in names:
                 raise UsageError(f"--base-url names an unknown API {api!r} (choose from {', '.join(names)})")
         self.apis = list(dict.fromkeys(options.apis)) or names
+        self._select()
         for flag, url in (("--origin", options.origin), ("--token-url", options.token_url)):
             if url is not None and not url.startswith(("http://", "https://")):
                 raise UsageError(f"{flag} takes an http or https URL, not {url!r}")
@@ -154,8 +178,8 @@ class Environment:
         client_id, client_secret = credentials_from_environment(required=not embedded and not self.dry)
         if self.dry:
             self.settings = RunSettings(specs=[spec_argument(spec) for spec in self.specs], apis=self.apis,
-                                        base_urls={},
-                                        token_url="", client_id="", client_secret="", profile=self.profile.name)
+                                        base_urls={}, token_url="", client_id="", client_secret="",
+                                        profile=self.profile.name, selection=self.selection.to_dict())
             return
         if embedded:
             client_id = client_id or "conformance-" + secrets.token_hex(6)
@@ -173,10 +197,14 @@ class Environment:
             elif spec.name in self.apis:
                 raise UsageError(f"no URL for {spec.name}: give --origin, or --base-url {spec.name}=URL")
         token_url = options.token_url or self._token_url(origin, base_urls)
-        if options.callback_listen or embedded:
+        if not embedded and not options.callback_listen and origin:
+            self.mock_admin = MockAdmin.find(origin, client_id, client_secret, self.profile.timeout)
+        if options.callback_listen or embedded or self.mock_admin:
             self._start_sink(*(parse_listen(options.callback_listen) if options.callback_listen else ("127.0.0.1", 0)))
         if embedded:
             self.mock.set_callback_url(self.sink.url)
+        elif self.mock_admin:
+            self.mock_admin.register(self.sink.url)
         seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
         rate = options.rate_limit if options.rate_limit is not None else (None if embedded else self.profile.rate_limit)
         verify: bool | str = options.ca_bundle or True
@@ -185,9 +213,23 @@ class Environment:
             token_url=token_url,
             client_id=client_id, client_secret=client_secret, scope=DEFAULT_SCOPE, wrong_scope=options.wrong_scope,
             profile=self.profile.name, seed=seed, sink=self.sink.origin if self.sink else None,
-            rate_limit=rate or None, verify=verify, embedded=embedded, timeout=self.profile.timeout)
+            rate_limit=rate or None, verify=verify, embedded=embedded, timeout=self.profile.timeout,
+            selection=self.selection.to_dict())
         self.preflight()
         self._open_recorder()
+
+    def _select(self) -> None:
+        """Settle --include/--exclude against this run's tests and rules (a glob matching nothing is exit 2)."""
+        specs = {spec.name: spec for spec in self.specs}
+        self.rules = {api: [(rule_id, description, severity_of(specs[api], rule_id))
+                            for rule_id, description in catalogue(specs[api])] for api in self.apis}
+        planned = planned_tests(specs, self.apis)
+        self.selection = Selection(tuple(self.options.include), tuple(self.options.exclude)).settle(
+            planned, {api: [rule[0] for rule in rules] for api, rules in self.rules.items()})
+        self.tests = [test for test in planned if self.selection.runs(test)]
+        # An API none of whose tests is left sends nothing, so it is not part of the run.
+        self.apis = [api for api in self.apis if any(test.api == api for test in self.tests)]
+        self.rules = {api: [rule for rule in self.rules[api] if self.selection.judges(rule[0])] for api in self.apis}
 
     def _token_url(self, origin: str | None, base_urls: dict[str, str]) -> str:
         token_spec = next((spec for spec in self.specs if spec.name == TOKEN_SPEC), None)
@@ -224,17 +266,21 @@ class Environment:
                   "base_urls": settings.base_urls, "token_url": settings.token_url,
                   "embedded_mock": settings.embedded, "faults": list(self.options.faults),
                   "apis": self.apis, "callback_sink": self.sink.url if self.sink else None}
+        if self.selection.active:
+            target["filters"] = {"include": list(self.selection.include), "exclude": list(self.selection.exclude)}
         self.recorder = Recorder(self.options.report_dir, command=self.command, target=target, specs=self.specs,
-                                 profile=self.profile.name, seed=settings.seed, secrets=(settings.client_secret,))
+                                 profile=self.profile.name, seed=settings.seed, secrets=(settings.client_secret,),
+                                 judged=self.selection.judges)
         if self.sink is not None:
             self.sink.recorder = self.recorder
         for spec in self.specs:
             if spec.name not in self.apis:
                 continue
-            for rule_id, description in catalogue(spec):
+            for rule_id, description, severity in self.rules[spec.name]:
                 if rule_id.endswith("-CALLBACK-RETRY") and self.sink is None:
                     continue
-                self.recorder.rule(spec.name, rule_id, description)
+                self.recorder.rule(spec.name, rule_id, description, severity=severity.level,
+                                   severity_reason=severity.reason)
             known = view(spec)
             for entry in spec.rules.coverage:
                 if entry.webhook and self.sink is None:
@@ -271,6 +317,8 @@ class Environment:
     # -- tearing down -------------------------------------------------------------------------------
 
     def close(self) -> None:
+        if self.mock_admin is not None:
+            self.mock_admin.restore()
         if self.sink is not None:
             self.sink.stop()
         if self.mock is not None:

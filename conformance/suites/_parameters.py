@@ -14,6 +14,7 @@ import pytest
 from .._specs import Spec, load_spec
 from ..checks import view
 from ._runtime import RunSettings
+from ._selection import SuiteTest
 
 
 @cache
@@ -100,6 +101,39 @@ _LISTS: dict[str, Any] = {
     "idempotent_write": idempotent_writes,
     "credential": credential_kinds,
 }
+
+
+SUITE_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "generated": ("operation_id",),
+    "scenarios": ("scenario_id",),
+    "negative": ("body_operation",),
+    "auth": ("credential",),
+    "idempotency": ("idempotent_write",),
+    "flows": ("follow_up", "readable_create"),
+}
+"""Each suite (its module conformance/suites/test_SUITE.py) and the parameter each of its tests takes besides `api`."""
+
+
+def names_of_test(spec: Spec, parameter: str, value: str) -> frozenset[str]:
+    """Every name a test answers to in --include/--exclude: its parameter, and the operations and rules it concerns."""
+    names = {value}
+    if parameter in ("scenario_id", "follow_up"):
+        entry = spec.rules.scenario(value)
+        names.add(entry.operation)
+        if entry.given:
+            names.add(entry.given.operation)
+    elif parameter == "idempotent_write":
+        names.update(value.split(":", 1))
+    elif parameter == "credential":
+        names.add(probe_operation(spec) or "")
+    return frozenset(names - {""})
+
+
+def planned_tests(specs: dict[str, Spec], apis: list[str]) -> list[SuiteTest]:
+    """Every suite test a run of these APIs has, before any filter (what pytest collects)."""
+    return [SuiteTest(api, suite, value, names_of_test(specs[api], parameter, value))
+            for suite, parameters in SUITE_PARAMETERS.items() for parameter in parameters
+            for api in apis if api in specs for value in _LISTS[parameter](specs[api])]
 
 
 def parametrize(metafunc: pytest.Metafunc, settings: RunSettings) -> None:

@@ -1,9 +1,9 @@
 """The runtime every suite test uses: the target's URLs, its token, and `send`.
 
 `send` puts every request through Schemathesis (a Case on the spec's operation, called with a shared
-session, validated with Schemathesis' own checks plus ours registered as custom checks), maps every
-finding to a rule ID, and hands the Results to the current test's Collector, which the plugin carries
-to the controller (also across pytest-xdist workers) as plain data in the test report.
+session), has our Judge judge the answer once, adds the few Schemathesis checks the Judge lacks
+(`checks/_schemathesis.py`), and hands the Results to the current test's Collector, which the plugin
+carries to the controller (also across pytest-xdist workers) as plain data in the test report.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -21,12 +22,13 @@ import requests
 from .._errors import TargetUnreachable
 from .._specs import Spec
 from ..auth import OAuthClient, basic_credentials, schemathesis_auth, schemathesis_basic_auth
-from ..checks import MISSING, NOT_JSON, Call, Judge, Result, parse_body, violation
+from ..checks import MISSING, NOT_JSON, Call, Judge, Result, parse_body, severity_of, violation
 from ..checks import _schemathesis as st_checks
 from ..reporting import Exchange
 from ..reporting._chain import chain_of
 from ._profiles import Profile, profile
 from ._requests import Request
+from ._selection import Selection
 
 
 class BudgetExhausted(Exception):
@@ -57,6 +59,8 @@ class RunSettings:
     """Overrides the profile's timeout."""
     exchanges: bool = False
     """Ship every exchange to the controller (an exchange log, a HAR or --verbose was asked for)."""
+    selection: dict[str, Any] | None = None
+    """--include/--exclude, settled (`Selection.to_dict`)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,9 +105,20 @@ HISTORY = 50
 """Exchanges of one test a failure's chain is looked for in (the chain itself keeps at most 10)."""
 
 
+def _every_rule(rule_id: str) -> bool:
+    return True
+
+
+def _every_rule_blocks(api: str, rule_id: str) -> bool:
+    return True
+
+
 @dataclass
 class Collector:
-    """What one test found, as plain records the plugin ships to the controller."""
+    """What one test found, as plain records the plugin ships to the controller.
+
+    Results of rules the run does not judge (--include/--exclude) are dropped; only failures of `must`
+    rules fail the test (`failed_rules`), those of `should` rules are recorded as warnings."""
 
     records: list[dict[str, Any]] = field(default_factory=list)
     passes: Counter = field(default_factory=Counter)
@@ -113,6 +128,8 @@ class Collector:
     requests: int = 0
     ship_exchanges: bool = False
     history: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
+    judged: Callable[[str], bool] = _every_rule
+    blocking: Callable[[str, str], bool] = _every_rule_blocks
 
     def exchange(self, call: Call, exchange: Exchange) -> None:
         """An exchange the test made: kept for the chains of later failures, shipped when a log is kept."""
@@ -123,12 +140,15 @@ class Collector:
             self.records.append({"kind": "exchange", "exchange": asdict(exchange)})
 
     def result(self, api: str, operation: str | None, result: Result, call: Call | None = None) -> None:
+        if not self.judged(result.rule_id):
+            return
         if result.passed:
             self.passes[(api, operation or "", result.rule_id)] += 1
             self.seconds[(api, operation or "", result.rule_id)] += call.elapsed_ms / 1000 if call else 0.0
             return
-        self.failed_rules.append(f"{result.rule_id}: {result.title} (expected {result.expected}; "
-                                 f"observed {result.observed})")
+        if self.blocking(api, result.rule_id):
+            self.failed_rules.append(f"{result.rule_id}: {result.title} (expected {result.expected}; "
+                                     f"observed {result.observed})")
         exchange = chain = None
         if call is not None:
             exchange = call.cache.get("exchange") or Exchange(**exchange_of(call))
@@ -145,6 +165,8 @@ class Collector:
         self.records.append({"kind": "source", "api": api, "correlation": correlation, "keys": [list(k) for k in keys]})
 
     def skipped(self, api: str, rule_id: str, operation: str | None, reason: str) -> None:
+        if not self.judged(rule_id):
+            return
         self.records.append({"kind": "skipped", "api": api, "rule_id": rule_id, "operation": operation,
                              "reason": reason})
 
@@ -186,19 +208,28 @@ class Target:
         if settings.timeout:
             self.profile = replace(self.profile, timeout=settings.timeout)
         self.judge = Judge(self.specs.values())
+        self.selection = Selection.from_dict(settings.selection)
         self.client = OAuthClient(settings.token_url, settings.client_id, settings.client_secret, settings.scope,
                                   timeout=self.profile.timeout, verify=settings.verify)
         self.session = requests.Session()
         self.session.verify = settings.verify
         self.budget = Budget(self.profile.request_budget)
         self.limiter = RateLimiter(settings.rate_limit)
-        self.collector = Collector()
+        self.collector = self.new_collector()
         self.first_token = None
         self._schemas: dict[str, Any] = {}
         self._auth_probed: set[tuple[str, str]] = set()
         self._sink_client: httpx.Client | None = None
         self._lock = threading.Lock()
-        st_checks.register()
+
+    def new_collector(self) -> Collector:
+        """A collector for one test, honouring the run's selection and the rules' severities."""
+        return Collector(ship_exchanges=self.settings.exchanges, judged=self.selection.judges,
+                         blocking=self.blocking)
+
+    def blocking(self, api: str, rule_id: str) -> bool:
+        """Whether a failure of the rule fails the run (a `must` rule) rather than warns (`should`)."""
+        return severity_of(self.specs[api], rule_id).blocking
 
     # -- Schemathesis ---------------------------------------------------------------------------------
 
@@ -270,8 +301,7 @@ class Target:
     # -- sending ------------------------------------------------------------------------------------
 
     def send(self, request: Request | Any, *, intent: str = "valid", expected: tuple[int, ...] = (),
-             keyword: str | None = None, authorization: str | None | object = MISSING,
-             excluded: tuple[str, ...] = ()) -> Call:
+             keyword: str | None = None, authorization: str | None | object = MISSING) -> Call:
         """Send a request (ours, or a Schemathesis case), judge the answer, record every Result."""
         case = self.case(request) if isinstance(request, Request) else request
         if isinstance(request, Request):
@@ -307,16 +337,7 @@ class Target:
             raise TargetUnreachable(f"lost the target at {case.operation.base_url}: {str(exc)[:160]}") from None
         call = self._call(api, operation_id, case, response, started, intent, expected, keyword)
         self._keep(call, response.request, credential, started_at)
-        excluded_checks = set(excluded) | {"positive_data_acceptance"}
-        # Schemathesis' ignored_auth re-sends a request without and with bad credentials: once per operation will do.
-        if (api, operation_id) in self._auth_probed:
-            excluded_checks.add("ignored_auth")
-        elif call.status is not None and 200 <= call.status < 300 and intent != "auth":
-            self._auth_probed.add((api, operation_id))
-        if call.status is not None and call.status >= 500 and call.status in expected:
-            excluded_checks.add("not_a_server_error")
-        results = self._validate(case, response, call, excluded_checks)
-        self.record(call, results)
+        self.record(call, self.judge_answer(case, response, call))
         return call
 
     def _keep(self, call: Call, sent: Any, credential: str, started_at: str) -> None:
@@ -346,30 +367,19 @@ class Target:
             call.response_body = parse_body(response.content)
         return call
 
-    def _validate(self, case: Any, response: Any, call: Call, excluded: set[str]) -> list[Result]:
-        from schemathesis.checks import CHECKS
-
-        excluded_checks = [CHECKS.get_one(name) for name in excluded if name in CHECKS.get_all_names()]
-        mapped: list[Result] = []
-        with st_checks.binding(case, call, self.judge) as bound:
-            try:
-                case.validate_response(response, excluded_checks=excluded_checks)
-            except (AssertionError, st_checks.FailureGroup) as exc:
-                for failure in st_checks.failures_of(exc):
-                    mapped.extend(st_checks.rule_results(failure, call, self.judge))
-        ours = bound.results
-        failed_rules = {r.rule_id for r in ours if not r.passed}
-        # Schemathesis and our checks may see the same fault: one failure per rule per exchange.
-        extra = [r for r in mapped if r.rule_id not in failed_rules]
-        seen: set[str] = set()
-        unique = []
-        for result in extra:
-            if result.rule_id not in seen:
-                seen.add(result.rule_id)
-                unique.append(result)
-        failed_rules |= seen
-        return [r for r in ours if r.passed and r.rule_id not in failed_rules] + \
-               [r for r in ours if not r.passed] + unique
+    def judge_answer(self, case: Any, response: Any, call: Call) -> list[Result]:
+        """Our Judge on the answer (once), then only the Schemathesis checks we lack (often none)."""
+        results = self.judge.answer(call)
+        # Schemathesis' ignored_auth re-sends a request without and with bad credentials: once per operation will do.
+        key = (call.api, call.operation_id)
+        first_success = key not in self._auth_probed and call.intent != "auth" and \
+            call.status is not None and 200 <= call.status < 300
+        if first_success:
+            self._auth_probed.add(key)
+        checks = st_checks.lacking_checks(case, call, first_success)
+        if checks:  # they judge intents ours leave alone (negative mode, credentials dropped): no overlap
+            results += st_checks.judge_with_schemathesis(case, response, call, self.judge, checks)
+        return results
 
     def record(self, call: Call, results: list[Result]) -> None:
         collector = self.collector

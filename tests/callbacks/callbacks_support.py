@@ -55,7 +55,12 @@ class Run:
         return json.loads((self.report_dir / "certification.json").read_text())
 
     def failed_rules(self) -> set[str]:
-        return {failure["rule_id"] for failure in self.certification["failures"]}
+        """Rules failed at level must (what makes the verdict)."""
+        return {failure["rule_id"] for failure in self.certification["failures"] if failure["severity"] == "must"}
+
+    def warned_rules(self) -> set[str]:
+        """Rules failed at level should (warnings)."""
+        return {failure["rule_id"] for failure in self.certification["failures"] if failure["severity"] == "should"}
 
 
 @dataclass

@@ -83,6 +83,16 @@ class AcceptsMissingRequired(CallbackReceiver):
         return [e.message for e in webhook.validator.iter_errors(body) if e.validator != "required"]
 
 
+class AcceptsUnassignedCodes(CallbackReceiver):
+    """Checks a code's shape (the schema's pattern) but not that it is in its list: "XQZ" passes as a currency."""
+
+    def problems(self, webhook: Webhook, body: Any) -> list[str]:
+        from conformance.formats import CODE_LIST_FORMATS
+
+        return [e.message for e in webhook.validator.iter_errors(body)
+                if not (e.validator == "format" and e.validator_value in CODE_LIST_FORMATS)]
+
+
 class SlowOnOneStatus(CallbackReceiver):
     """Does slow work before acknowledging callbacks of one status (the first final status of the API)."""
 

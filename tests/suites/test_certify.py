@@ -121,7 +121,7 @@ def test_server_that_hangs(tmp_path, capsys, credentials):
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         port = listener.getsockname()[1]
-        assert certify(tmp_path, "--origin", f"http://127.0.0.1:{port}", "--timeout", "0.5") == 3
+        assert certify(tmp_path, "--origin", f"http://127.0.0.1:{port}", "--request-timeout", "0.5") == 3
     assert "did not answer within 0.5 s" in one_line(capsys.readouterr().err)
 
 

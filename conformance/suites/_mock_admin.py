@@ -1,0 +1,72 @@
+"""A `conformance mock` named by --origin: found through its admin index, so that certify registers its sink.
+
+Against a running `conformance mock`, callbacks only reach the run if the mock knows where to send them.
+Rather than asking the user to start a sink (--callback-listen) and register it by hand, certify asks
+`GET {origin}/_mock` (with the run's client credentials, over HTTP Basic: the admin endpoints are behind
+them) whether the origin is one; if it is, certify starts its sink on loopback, registers it
+(`POST /_mock/callback-url`) and puts the mock's previous callback URL back when the run ends.
+Only for an origin on this machine: a mock elsewhere cannot reach a sink on our loopback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+import httpx
+
+from .._errors import ConformanceError, TargetUnreachable, UsageError
+
+ADMIN = "/_mock"
+
+
+def _on_this_machine(origin: str) -> bool:
+    host = urlsplit(origin).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class MockAdmin:
+    """The admin endpoints of a `conformance mock` at an origin."""
+
+    def __init__(self, origin: str, auth: tuple[str, str], timeout: float, previous: str | None) -> None:
+        self.origin, self.auth, self.timeout, self.previous = origin, auth, timeout, previous
+        self.registered = False
+
+    @classmethod
+    def find(cls, origin: str, client_id: str, client_secret: str, timeout: float) -> MockAdmin | None:
+        """The mock's admin, if `origin` is a `conformance mock` on this machine; None for anything else."""
+        if not _on_this_machine(origin):
+            return None
+        try:
+            answer = httpx.get(origin + ADMIN, auth=(client_id, client_secret), timeout=timeout)
+            index = answer.json() if answer.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None  # not a mock, or not answering: preflight says what is wrong with the origin
+        if not isinstance(index, dict) or f"{ADMIN}/callback-url" not in (index.get("admin") or []):
+            return None
+        return cls(origin, (client_id, client_secret), timeout, index.get("callback_url"))
+
+    def register(self, url: str | None) -> None:
+        try:
+            answer = httpx.post(self.origin + f"{ADMIN}/callback-url", json={"url": url}, auth=self.auth,
+                                timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise TargetUnreachable(f"the mock at {self.origin} did not take the callback URL: {exc}") from None
+        if answer.status_code != 200:
+            raise UsageError(f"the mock at {self.origin} refused the callback URL {url}: HTTP {answer.status_code} "
+                             f"{answer.text[:200]}")
+        self.registered = True
+
+    def restore(self) -> None:
+        """Give the mock its callback URL back (best effort: the run is over either way)."""
+        if self.registered:
+            self.registered = False
+            try:
+                self.register(self.previous)
+            except ConformanceError:
+                pass
