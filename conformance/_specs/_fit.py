@@ -72,8 +72,9 @@ def mismatches(spec: Spec, rules: Rules) -> list[str]:
             webhook(f"{machine.id}.observed_in", seen.webhook)
             if not problems:
                 field(f"{machine.id}.field", (seen.operation, seen.webhook), seen.records, machine.field_in(seen))
-                field(f"{machine.id}.identity", (seen.operation, seen.webhook), seen.records,
-                      machine.identity_in(seen))
+                if not machine.identity_in(seen).startswith("$request."):
+                    field(f"{machine.id}.identity", (seen.operation, seen.webhook), seen.records,
+                          machine.identity_in(seen))
         if machine.first_callback:
             webhook(machine.first_callback.id, machine.first_callback.webhook)
     for section in (rules.echoes, rules.masked_pans, rules.idempotency):

@@ -56,7 +56,8 @@ class Observation:
     field: str | None = None
     """Where the status is inside a record here, when not where the machine says (a read nesting it deeper)."""
     identity: str | None = None
-    """Where the identity is inside a record here, when not where the machine says."""
+    """Where the identity is inside a record here, when not where the machine says; or a `$request.` expression
+    when the answer does not carry it (a status read by id)."""
 
 
 @dataclass(frozen=True)
@@ -278,8 +279,8 @@ class Scenario(Described):
     callbacks: ExpectedCallbacks | None = None
     given: Given | None = None
     path: Mapping[str, str] = field(default_factory=dict)
-    example: str | None = None
-    """The request example the scenario starts from (None: the operation's first)."""
+    example: tuple[str, ...] = ()
+    """Names of the request example the scenario starts from, the first the document has (else its first)."""
     has_body: bool = False
     """Whether `expect.body` was given (an empty subset still says "a body")."""
 
@@ -502,7 +503,7 @@ def parse(table: Mapping[str, Any]) -> Rules:
             callbacks=ExpectedCallbacks(callbacks["webhook"], _t(callbacks["statuses"]),
                                         dict(callbacks.get("last") or {})) if callbacks else None,
             given=Given(given["operation"], dict(given.get("when") or {})) if given else None,
-            path=dict(row.get("path") or {}), example=row.get("example"),
+            path=dict(row.get("path") or {}), example=_names(row.get("example")),
         ))
     return Rules(
         api=table["api"],
@@ -553,3 +554,10 @@ def parse(table: Mapping[str, Any]) -> Rules:
             for r in table.get("preconditions") or ()),
         severities=_severities(table),
     )
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """A name or a list of names, as a tuple."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)

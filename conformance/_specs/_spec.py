@@ -27,6 +27,7 @@ from ._rules import Rules
 
 if TYPE_CHECKING:
     from ._resources import Kind
+    from ._rules import StateMachine
 
 Direction = Literal["request", "response", "any"]
 """Which side a schema is judged for: readOnly properties leave requests, writeOnly ones answers; "any" keeps both."""
@@ -188,6 +189,37 @@ class Spec:
         from ._resources import infer_kinds
 
         return infer_kinds(self)
+
+    def machine_states(self, machine: StateMachine) -> frozenset[str] | None:
+        """The statuses of a state machine the document allows everywhere the machine's status is shown.
+
+        A table may name a status the document has no value for (WAREHOUSED of seed 002 in the provider's
+        Global Payments document): the mock never sends it there and the suites do not ask for it. None
+        when no place restricts the values.
+        """
+        cache = self.__dict__.setdefault("_states_by_machine", {})
+        if machine.id not in cache:
+            cache[machine.id] = self._machine_states(machine)
+        return cache[machine.id]
+
+    def _machine_states(self, machine: StateMachine) -> frozenset[str] | None:
+        allowed: set[str] | None = None
+        for seen in machine.observed_in:
+            if seen.webhook:
+                operation_id = self.webhooks.get(seen.webhook)
+                body = self.request_schema(operation_id) if operation_id else None
+            else:
+                status = next((int(c) for c in self.documented_statuses(seen.operation)
+                               if c.isdigit() and 200 <= int(c) < 300), 200) if seen.operation in self.operations \
+                    else 200
+                body = self.response_schema(seen.operation, status) if seen.operation in self.operations else None
+            place = self.schema_at(body, seen.records + machine.field_in(seen)) if body else None
+            node = self.deref(self.resolve(place)) if place else None
+            enum = node.get("enum") if isinstance(node, dict) else None
+            if isinstance(enum, list):
+                values = {value for value in enum if isinstance(value, str)}
+                allowed = values if allowed is None else allowed & values
+        return frozenset(allowed) if allowed is not None else None
 
     def client_operations(self) -> list[Operation]:
         """The operations a client calls (callbacks left out), in document order."""
@@ -419,6 +451,18 @@ class Spec:
                 found["example"] = media["example"]
             return found
         return {}
+
+    def example_request(self, operation_id: str, preferred: tuple[str, ...] = ()) -> Any:
+        """The request example a scenario starts from: the first of `preferred` the document has, else its first.
+
+        A rules table may name an example of ours and the provider's name for the same request, so it
+        fits both documents; None when the operation has no example.
+        """
+        examples = self.examples(operation_id)
+        chosen = next((examples[name] for name in preferred if name in examples), None)
+        if chosen is None:
+            chosen = next(iter(examples.values()), None)
+        return copy.deepcopy(chosen)
 
     # -- validation -------------------------------------------------------------------------------------
 

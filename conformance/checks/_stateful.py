@@ -32,9 +32,17 @@ def _machines(item: Item, state: ApiState) -> list[tuple[StateMachine, list[tupl
     found = []
     for (machine, _records), observation in zip(pairs, seen, strict=True):
         records = records_of(item, (observation,))
-        found.append((machine, [(resolve(record, machine.identity_in(observation)),
-                                 resolve(record, machine.field_in(observation))) for record in records]))
+        identity = machine.identity_in(observation)
+        found.append((machine, [(_identity(item, record, identity), resolve(record, machine.field_in(observation)))
+                                for record in records]))
     return found
+
+
+def _identity(item: Item, record: Any, where: str) -> Any:
+    """The record's identity: inside it, or in the request when the answer does not carry it."""
+    if where.startswith("$request.") and isinstance(item, Call):
+        return evaluate_one(where, request=item.request)
+    return resolve(record, where)
 
 
 @check("table:state_machines", on=("answer", "callback"))

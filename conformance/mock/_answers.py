@@ -93,18 +93,23 @@ class AnswerBuilder:
 
     def build(self, pointer: str, template: Any, record: Record | None, *, request: dict[str, Any] | None = None,
               machine: StateMachine | None = None, observation: Observation | None = None,
-              overlays: list[dict[str, Any]] = (), set_at: dict[str, Any] | None = None) -> Any:
+              overlays: list[dict[str, Any]] = (), set_at: dict[str, Any] | None = None,
+              record_overlays: list[dict[str, Any]] = ()) -> Any:
         """`template` filled with the record's request, keys, status and times; repaired against the schema.
+
+        `overlays` go onto the body, `record_overlays` onto each record the observation points at
+        (`/callbacks/*`: every item), after the status.
 
         A document example as template can clash with the record (an example of a REJECTED payment carries
         `exceptions` a PENDING one may not): then the minimal template is filled instead.
         """
-        body = self._fill(pointer, template, record, request, machine, observation, overlays, set_at)
+        fill = (record, request, machine, observation, overlays, set_at, record_overlays)
+        body = self._fill(pointer, template, *fill)
         if self.validator(pointer).is_valid(body):
             return body
         minimal = self.minimal(pointer)
         if minimal != template:
-            retried = self._fill(pointer, minimal, record, request, machine, observation, overlays, set_at)
+            retried = self._fill(pointer, minimal, *fill)
             if self.validator(pointer).is_valid(retried):
                 return retried
             template, body = minimal, retried
@@ -112,13 +117,17 @@ class AnswerBuilder:
 
     def _fill(self, pointer: str, template: Any, record: Record | None, request: dict[str, Any] | None,
               machine: StateMachine | None, observation: Observation | None, overlays: list[dict[str, Any]],
-              set_at: dict[str, Any] | None) -> Any:
+              set_at: dict[str, Any] | None, record_overlays: list[dict[str, Any]]) -> Any:
         body = copy.deepcopy(template)
         source = (request or (record.request if record else {}) or {}).get("body")
         if isinstance(source, dict) and isinstance(body, dict):
             self._graft(body, self.instances.node(pointer), source)
         if record is not None:
             self._place_keys(body, pointer, record.keys)
+            if observation is not None and observation.records:  # each record carries the resource's keys
+                where = self.spec.schema_at(pointer, observation.records)
+                for holder in pointers.resolve_all(body, observation.records) if where else ():
+                    self._place(holder, self.instances.node(where), record.keys, 0)
             self._stamp_times(body, pointer, template, record)
             if machine is not None and observation is not None and record.status is not None:
                 for holder in pointers.resolve_all(body, observation.records):
@@ -131,6 +140,10 @@ class AnswerBuilder:
         for subset in overlays:
             if subset:
                 overlay(body, copy.deepcopy(subset))
+        for subset in record_overlays:
+            for holder in pointers.resolve_all(body, observation.records if observation else ""):
+                if isinstance(holder, dict) and subset:
+                    overlay(holder, copy.deepcopy(subset))
         return body
 
     def _graft(self, target: dict[str, Any], schema: Any, source: dict[str, Any], depth: int = 0) -> None:
@@ -164,7 +177,8 @@ class AnswerBuilder:
         return found
 
     def _place_keys(self, body: Any, pointer: str, keys: dict[str, Any], depth: int = 0) -> None:
-        """Each key wherever the answer has a property of its name (ids travel by name between operations)."""
+        """Each key wherever the answer has a property of its name (ids travel by name between operations):
+        at the top level always, deeper where the template has the property or the schema requires it."""
         self._place(body, self.instances.node(pointer), keys, 0)
 
     def _place(self, body: Any, schema: Any, keys: dict[str, Any], depth: int) -> None:
@@ -174,7 +188,7 @@ class AnswerBuilder:
         if isinstance(body, dict):
             for name, sub in properties.items():
                 if name in keys and (name in body or sub.get("type") in ("string", "integer", None)):
-                    if name in body or self._required(schema, name):
+                    if name in body or depth == 0 or self._required(schema, name):
                         body[name] = keys[name]
                 elif isinstance(body.get(name), dict | list):
                     self._place(body[name], sub, keys, depth + 1)

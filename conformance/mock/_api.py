@@ -97,6 +97,7 @@ class Api:
             role = self._roles.get(operation.operation_id, ("static", None, None))[0]
             self.handlers[operation.operation_id] = getattr(self, role)
         self._counter = itertools.count(1)
+        self._callback_templates: dict[tuple[str, str | None], Any] = {}
 
     # -- errors -------------------------------------------------------------------------------------------
 
@@ -190,7 +191,7 @@ class Api:
                 value = pointers.evaluate_one(expression, request=request)
                 if value is not MISSING:
                     keys[name] = value
-        return Record(kind=kind.name, keys=keys, request=request)
+        return Record(kind=kind.name, keys=keys, request=request, operation=call.operation_id)
 
     # -- handlers -----------------------------------------------------------------------------------------
 
@@ -210,6 +211,8 @@ class Api:
         record = self.new_record(kind, call, scenario, status)
         statuses = self.lifecycle_statuses(kind.machine, scenario)
         record.status = statuses[0] if statuses else None
+        if scenario is not None:
+            record.answered = _without_status(dict(scenario.body), kind.machine, call.operation_id)
         self.store.add(record, self.machines)
         self.account_limits(call)
         body = self.view(call.operation_id, status, record, created=True,
@@ -366,12 +369,23 @@ class Api:
         set_at = {}
         if created:
             set_at = {place: record.keys[name] for name, place in kind.minted().items() if name in record.keys}
-        overlays = [{k: v for k, v in record.fields.items() if not k.startswith("limit:")}, answer_of or {}]
-        if seen is not None and record.last and record.status == record.last_status:
-            overlays.append(_at(seen.records, record.last))
+        same_shape = not created and self._same_answer(record.operation, operation_id, status)
+        overlays = [record.answered if same_shape else {},
+                    {k: v for k, v in record.fields.items() if not k.startswith("limit:")}, answer_of or {}]
+        last = [record.last] if seen is not None and record.last and record.status == record.last_status else []
         body = self.answers.build(pointer, template, record, machine=kind.machine, observation=seen,
-                                  overlays=overlays, set_at=set_at)
+                                  overlays=overlays, set_at=set_at, record_overlays=last)
+        if same_shape:  # a read shows what the create answered: its echoes and masked PANs too
+            body = self._table_values(record.operation, body, record)
         return self._table_values(operation_id, body, record)
+
+    def _same_answer(self, created_by: str, operation_id: str, status: int) -> bool:
+        """Whether a read answers with the schema the create answered with (OP's transaction reads do)."""
+        if not created_by or created_by == operation_id:
+            return False
+        mine = self.spec.response_schema(operation_id, status)
+        theirs = self.spec.response_schema(created_by, self.success_status(created_by))
+        return mine is not None and theirs is not None and self.spec.canonical(mine) == self.spec.canonical(theirs)
 
     def list_view(self, operation_id: str, status: int, records: list[Record]) -> Any:
         pointer, template = self.answers.answer_template(operation_id, status)
@@ -426,6 +440,14 @@ class Api:
                 return [stated]
             first = machine.first_callback.statuses[0] if machine.first_callback else machine.initial[0]
             statuses = machine.path_from(first) if self._webhooks_of(machine) else [first]
+        documented = self.spec.machine_states(machine)
+        if documented is not None and any(status not in documented for status in statuses):
+            # A status the document has no value for (the table's WAREHOUSED in the provider's document): the
+            # resource takes the machine's first path through statuses the document has instead.
+            statuses = [s for s in statuses if s in documented]
+            first = next((s for s in machine.initial if s in documented), None)
+            if not statuses and first is not None:
+                statuses = machine.path_from(first) if self._webhooks_of(machine) else [first]
         return self.faults.lifecycle(self.name, statuses)
 
     def _webhooks(self, kind: Kind) -> list[str]:
@@ -441,12 +463,26 @@ class Api:
         kind = self.kinds[record.kind]
         seen = self.observation(kind.machine, webhook=webhook)
         records = seen.records if seen else ""
-        template = self.answers.template(pointer, list(self.spec.examples(operation_id).values()))
+        template = self._callback_template(operation_id, pointer, kind.machine, seen, record.status)
         _ensure_records(self.answers, pointer, template, records)
-        overlays = [_at(records, record.last)] if final and record.last else []
+        last = [record.last] if final and record.last else []
         body = self.answers.build(pointer, template, record, machine=kind.machine, observation=seen,
-                                  overlays=overlays)
+                                  record_overlays=last)
         return body, records
+
+    def _callback_template(self, operation_id: str, pointer: str, machine: StateMachine | None,
+                           seen: Observation | None, status: str | None) -> Any:
+        """The callback's template: a valid example showing the record's status (a REJECTED one carries its
+        exceptions), else the first valid example, else a minimal body."""
+        key = (operation_id, status)
+        if key not in self._callback_templates:
+            examples = list(self.spec.examples(operation_id).values())
+            showing = [example for example in examples if machine is not None and seen is not None and status in
+                       pointers.resolve_all(example, seen.records + machine.field_in(seen))]
+            validator = self.answers.validator(pointer)
+            chosen = next((example for example in showing if validator.is_valid(example)), None)
+            self._callback_templates[key] = chosen if chosen is not None else self.answers.template(pointer, examples)
+        return copy.deepcopy(self._callback_templates[key])
 
     def callback_variant(self, body: Any, records: str, change: Replace) -> Any:
         body = copy.deepcopy(body)
@@ -456,14 +492,17 @@ class Api:
         return body
 
 
-def _at(records: str, subset: dict[str, Any]) -> dict[str, Any]:
-    """A subset meant for a record, placed where the records are (only for a records pointer without "*")."""
-    if not records or "*" in records:
-        return dict(subset)
-    wrapped: Any = dict(subset)
-    for part in reversed(pointers.split(records)):
-        wrapped = {part: wrapped}
-    return wrapped
+def _without_status(subset: dict[str, Any], machine: StateMachine | None, operation_id: str) -> dict[str, Any]:
+    """A scenario's answer subset without the state machine's field (the lifecycle moves it on)."""
+    seen = machine.observation(operation=operation_id) if machine else None
+    if seen is None:
+        return subset
+    subset = copy.deepcopy(subset)
+    try:
+        pointers.delete_path(subset, pointers.split(seen.records) + pointers.split(machine.field_in(seen)))
+    except (KeyError, IndexError, TypeError):
+        pass
+    return subset
 
 
 def _list_place(answers: AnswerBuilder, pointer: str, node: Any) -> tuple[str | None, list[str]]:

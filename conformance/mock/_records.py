@@ -24,6 +24,10 @@ class Record:
     keys: dict[str, Any]
     request: dict[str, Any]
     """The creating request as runtime expressions read it: headers, path, query, body."""
+    operation: str = ""
+    """The operation that created it."""
+    answered: dict[str, Any] = field(default_factory=dict)
+    """The scenario subset its create was answered with (its status field left out), for reads of the same shape."""
     status: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     """Pointer (in the resource's own answer) -> value, set by scenarios and follow-ups; applied to every view."""

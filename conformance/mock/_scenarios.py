@@ -13,6 +13,7 @@ reads that backwards, to decide what to answer:
    scenario whose `given` holds, then to the earlier one.
 3. When there is no fallback either, the family's natural behaviour applies (None is returned).
 
+`$present` holds for any value at its pointer (an object the request carries, whatever is in it).
 Dates: `$today` holds for today (UTC), `$today+Nd` (N > 0) for any later date, `$today-Nd` for any
 earlier one (a payment executed now, one warehoused until later, one dated in the past); a card
 expiry {month, year} counts as the last day of its month.
@@ -33,6 +34,8 @@ from ..pointers import MISSING
 from ._common import Call, day_offset, same_json, utc_now
 
 _BINDING = "$response.body#"
+PRESENT = "$present"
+"""A `when` value that holds for any value at its pointer (the scenario's example supplies one)."""
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,13 @@ class _Pair:
     day: int | None = None
     """For `$today` values: 1 for "+Nd" (N > 0, a later day), 0 for today, -1 for "-Nd" (an earlier day);
     None for plain values."""
+    present: bool = False
+    """`$present`: any value at the pointer will do."""
 
     def holds(self, document: Any) -> bool:
         found = pointers.resolve_split(document, self.parts)
+        if self.present:
+            return found is not MISSING
         if self.day is None:
             value = self.value
             if type(found) is type(value) and not isinstance(value, dict | list):
@@ -67,7 +74,9 @@ def _pairs(when: dict[str, Any]) -> tuple[list[_Pair], list[tuple[str, ...]]]:
             bindings.append(parts)
             continue
         days = day_offset(value) if isinstance(value, str) else None
-        if days is not None:
+        if value == PRESENT:
+            pairs.append(_Pair(parts, value, present=True))
+        elif days is not None:
             pairs.append(_Pair(parts, value, day=(days > 0) - (days < 0)))
         else:
             pairs.append(_Pair(parts, value))
@@ -177,7 +186,7 @@ class ScenarioBook:
         self._cache: dict[str, dict[tuple[Any, ...], Scenario | None]] = {}
         for operation, group in self.by_operation.items():
             simple = all(s.given_pairs is None and not s.parent_in_body and not s.parent_in_path
-                         and all(p.day is None for p in s.pairs) for s in group)
+                         and all(p.day is None and not p.present for p in s.pairs) for s in group)
             if simple:
                 self._pointers[operation] = tuple(dict.fromkeys(p.parts for s in group for p in s.pairs))
                 self._cache[operation] = {}
@@ -220,12 +229,12 @@ class ScenarioBook:
         return fallback[2] if fallback else None
 
 
-def _canonical(spec: Spec, operation_id: str, example: str | None = None) -> Any:
+def _canonical(spec: Spec, operation_id: str, example: tuple[str, ...] = ()) -> Any:
     """The request a scenario starts from: the named example, else the operation's first."""
     if operation_id not in spec.operations:
         return {}
-    examples = spec.examples(operation_id)
-    return examples.get(example) if example in examples else next(iter(examples.values()), {})
+    found = spec.example_request(operation_id, example)
+    return {} if found is None else found
 
 
 def _as_date(value: Any) -> date | None:

@@ -14,7 +14,7 @@ from .._specs import Spec
 from .._specs._rules import Given, Scenario, StateMachine
 from ..checks import MISSING, Call, evaluate_one, ok, resolve, resolve_all, scenario_outcome, view, violation
 from ._parameters import probe_operation
-from ._requests import build, idempotency_keys, mutated, read_request
+from ._requests import NotDrivable, build, idempotency_keys, mutated, read_request
 from ._runtime import Target
 
 # -- scenarios and the state they lead to -------------------------------------------------------------
@@ -24,6 +24,9 @@ def scenario(target: Target, api: str, scenario_id: str) -> None:
     """Drive one scenario trigger and judge its answer and callbacks against `expect`."""
     spec = target.specs[api]
     entry = spec.rules.scenario(scenario_id)
+    missing = undocumented_statuses(spec, entry)
+    if missing:
+        raise NotDrivable(f"the document has no status {', '.join(missing)} (the rules table's)")
     given_call = run_given(target, api, entry)
     if given_call is not None and not _success(given_call):
         target.collector.result(api, entry.operation, violation(
@@ -41,6 +44,23 @@ def scenario(target: Target, api: str, scenario_id: str) -> None:
     if _success(call):
         last = entry.callbacks.statuses[-1] if entry.callbacks else None
         follow_to_rest(target, call, last)
+
+
+def undocumented_statuses(spec: Spec, entry: Scenario) -> list[str]:
+    """Statuses a scenario expects that the document has no value for where they would be shown."""
+    asked: list[tuple[StateMachine, Any]] = []
+    for machine in spec.rules.state_machines:
+        if entry.callbacks and machine.observation(webhook=entry.callbacks.webhook):
+            asked += [(machine, status) for status in entry.callbacks.statuses]
+        seen = machine.observation(operation=entry.operation)
+        if seen is not None and not seen.records:
+            asked.append((machine, resolve(dict(entry.body), machine.field_in(seen))))
+    missing = []
+    for machine, status in asked:
+        documented = spec.machine_states(machine)
+        if isinstance(status, str) and documented is not None and status not in documented:
+            missing.append(status)
+    return list(dict.fromkeys(missing))
 
 
 def run_given(target: Target, api: str, entry: Scenario) -> Call | None:
@@ -151,9 +171,13 @@ def read_your_writes(target: Target, api: str, operation_id: str) -> None:
     spec = target.specs[api]
     kind = next(k for k in spec.resources if operation_id in k.create)
     rule = spec.rule("{P}-READ-YOUR-WRITES")
-    base = next((s for s in spec.rules.scenarios
-                 if s.operation == operation_id and not s.given and 200 <= s.status < 300), None)
-    request = build(spec, operation_id, base.when if base else None, example=base.example if base else None)
+    base = next((s for s in spec.rules.scenarios if s.operation == operation_id and 200 <= s.status < 300), None)
+    given_call = run_given(target, api, base) if base else None
+    if given_call is not None and not _success(given_call):
+        target.collector.skipped(api, rule, operation_id, f"its `given` request was answered {given_call.status}")
+        return
+    request = build(spec, operation_id, base.when if base else None, base.path if base else None,
+                    given_call.response_body if given_call else MISSING, example=base.example if base else ())
     if request.body is None and spec.request_schema(operation_id):
         import strategies
 
@@ -226,7 +250,7 @@ def idempotency(target: Target, api: str, rule_id: str, operation_id: str) -> No
         return
     given_body = given_call.response_body if given_call else MISSING
     request = build(spec, operation_id, base.when if base else None, base.path if base else None, given_body,
-                    example=base.example if base else None)
+                    example=base.example if base else ())
     first = target.send(request.copy())
     if not _success(first):
         target.collector.skipped(api, rule_id, operation_id, f"the original request was answered {first.status}")

@@ -43,12 +43,20 @@ def fresh_key(max_length: int = 32) -> str:
     return uuid.uuid4().hex[: max(1, min(32, max_length))]
 
 
-def resolve_value(value: Any, given: Any = MISSING, shape: Any = None) -> Any:
-    """A scenario value with `$today`, `$today+Nd`, `$today-Nd` and `$response.body#/...` resolved.
+class NotDrivable(Exception):
+    """A scenario this document cannot drive: its `$present` pointer is in none of the examples named."""
+
+
+def resolve_value(value: Any, given: Any = MISSING, shape: Any = MISSING) -> Any:
+    """A scenario value with `$present`, `$today`, `$today+Nd`, `$today-Nd` and `$response.body#/...` resolved.
 
     A date takes the shape of the value it replaces: a card expiry {month, year} (the month of that day),
-    else a YYYY-MM-DD string.
+    else a YYYY-MM-DD string. `$present` keeps the example's value.
     """
+    if value == "$present":
+        if shape is MISSING or shape is None:
+            raise NotDrivable("the scenario asks for a value the operation's example does not carry")
+        return shape
     if isinstance(value, str):
         today = _TODAY.match(value)
         if today:
@@ -95,11 +103,9 @@ def media_type(spec: Spec, operation_id: str) -> str | None:
 
 
 def build(spec: Spec, operation_id: str, when: dict[str, Any] | None = None,
-          path: dict[str, str] | None = None, given: Any = MISSING, example: str | None = None) -> Request:
+          path: dict[str, str] | None = None, given: Any = MISSING, example: tuple[str, ...] = ()) -> Request:
     """The canonical request of an operation (or the example named), with a scenario's `when` and `path` applied."""
-    examples = spec.examples(operation_id)
-    chosen = examples.get(example) if example in examples else next(iter(examples.values()), None)
-    body = copy.deepcopy(chosen) if examples else None
+    body = spec.example_request(operation_id, example)
     keys = idempotency_keys(spec, operation_id)
     when = when or {}
     for expression in keys:
@@ -108,7 +114,10 @@ def build(spec: Spec, operation_id: str, when: dict[str, Any] | None = None,
             if pointer not in when and isinstance(body, dict):
                 set_pointer(body, pointer, fresh_key(_max_length(spec, operation_id, pointer)))
     for pointer, value in when.items():
-        value = resolve_value(value, given, resolve(body, pointer) if isinstance(body, dict) else None)
+        try:
+            value = resolve_value(value, given, resolve(body, pointer) if isinstance(body, dict) else MISSING)
+        except NotDrivable as problem:
+            raise NotDrivable(f"{operation_id}: no example has {pointer} ({problem})") from None
         if pointer in ("", "/"):
             body = value
         else:
