@@ -164,8 +164,10 @@ def document_for(model: TargetModel, overlays: tuple[Overlay, ...] = (), require
     """A generation document holding only the target's operation: (document, path, method)."""
     narrowed = _narrowed(model)
     source = pointers.split(model.operation_pointer)
-    item = copy.deepcopy(narrowed[source[0]][source[1]])
-    method = source[2]
+    # The path item holding the operation: /paths/{path}, /webhooks/{name}, or an operation callback's
+    # /paths/{path}/{method}/callbacks/{name}/{expression}; the method is the last step.
+    item = copy.deepcopy(pointers.get_path(narrowed, source[:-1]))
+    method = source[-1]
     item = {key: value for key, value in item.items() if key == method or key in ("parameters", "servers")}
     path = model.path if model.kind == "operation" else "/" + model.name.replace("{", "").replace("}", "")
     operation = item[method]

@@ -125,8 +125,10 @@ class Fault:
 
 
 _OP, _GP, _PBB = "online-payments", "global-payments", "pay-by-bank"
-_OP_PAYMENT_ANSWERS = ("createPayment", "getPayment", "updatePayment", "capturePayment", "getCapture")
-_GP_READS = ("getPaymentStatus",)
+_OP_PAYMENT_ANSWERS = ("V2PaymentPost", "V2PaymentByIdGet", "V2PaymentGet", "V2PaymentPatch", "V2CapturePost",
+                       "V2CaptureByIdGet", "V2CaptureGet")
+_OP_REFUND_ANSWERS = ("V2RefundPost", "V2RefundByIdGet", "V2RefundGet")
+_GP_CALLBACK = "paymentInitiationStatus"
 
 _CATALOGUE = (
     Fault("oauth-no-www-authenticate", "Token requests with bad client credentials get 401 without the "
@@ -136,15 +138,15 @@ _CATALOGUE = (
     # Online Payments
     Fault("op-status-outside-enum", "The first payment created answers paymentRequest.paymentRequestStatus "
           "COMPLETED, a value outside its enum.", "OP-STATUS-ENUM", _OP,
-          Mutate(Replace("/paymentRequest/paymentRequestStatus", "COMPLETED"), operations=("createPayment",)),
+          Mutate(Replace("/paymentRequest/paymentRequestStatus", "COMPLETED"), operations=("V2PaymentPost",)),
           once=True),
     Fault("op-missing-required-field", "Payment and refund answers lack the required responseMessage.",
           "OP-REQUIRED-FIELDS", _OP,
-          Mutate(Remove("/responseMessage"), operations=(*_OP_PAYMENT_ANSWERS, "createRefund", "getRefund"))),
+          Mutate(Remove("/responseMessage"), operations=(*_OP_PAYMENT_ANSWERS, *_OP_REFUND_ANSWERS))),
     Fault("op-card-number-in-response", "Answers to payment creation carry the full card number sent "
           "(paymentMethodType.card.accountNumber).", "OP-NO-CARD-DATA", _OP,
           Mutate(EchoRequest("/paymentMethodType/card/accountNumber",
-                             "$request.body#/paymentMethodType/card/accountNumber"), operations=("createPayment",))),
+                             "$request.body#/paymentMethodType/card/accountNumber"), operations=("V2PaymentPost",))),
     Fault("op-over-refund-accepted", "Refunds above what is left to refund on a payment are accepted (200, SUCCESS).",
           "OP-REFUNDS-NOT-ABOVE-CAPTURED", _OP, Switch("limits")),
     Fault("op-request-id-ignored", "A reused request-id is not honoured: a repeat makes a new transaction and "
@@ -152,7 +154,7 @@ _CATALOGUE = (
     Fault("op-auth-not-enforced", "Online Payments serves requests whose bearer token is missing, malformed, "
           "expired or lacks the scope.", "OP-AUTH-ENFORCED", _OP, Switch("auth")),
     Fault("op-server-error", "The first valid payment request is answered 500.", "OP-NO-SERVER-ERROR", _OP,
-          ServerError("createPayment"), once=True),
+          ServerError("V2PaymentPost"), once=True),
     Fault("op-wrong-content-type", "Online Payments answers every GET with a JSON body labelled text/plain.",
           "OP-CONTENT-TYPE", _OP, Mutate(ReplaceBody(None), methods=("GET", "HEAD"), content_type="text/plain")),
     Fault("op-non-iso-date", "transactionDate in payment answers is not ISO 8601 (\"09/18/2023 18:04:26\").",
@@ -164,15 +166,16 @@ _CATALOGUE = (
     Fault("op-invalid-request-accepted", "A payment request that breaks the spec is answered 200 as if it were "
           "valid.", "OP-REJECTS-INVALID-REQUEST", _OP, Switch("validation")),
     # Global Payments
-    Fault("gp-rejected-without-exceptions", "REJECTED payments carry no exceptions, in callbacks and status reads.",
+    Fault("gp-rejected-without-exceptions", "REJECTED payments are called back without their exceptions.",
           "GP-CALLBACK-EXCEPTIONS-CONDITIONAL", _GP,
-          Mutate(Remove("/exceptions"), operations=_GP_READS, webhooks=("paymentStatus",),
-                 when=(("/paymentStatus", "REJECTED"),))),
-    Fault("gp-illegal-transition", "The first payment on the normal path goes PENDING -> COMPLETED, skipping "
-          "PENDING_POSTING.", "GP-PAYMENT-STATUS-TRANSITIONS", _GP, SkipStatus("PENDING_POSTING"), once=True),
+          Mutate(Remove("/exceptions"), webhooks=(_GP_CALLBACK,), when=(("/paymentStatus", "REJECTED"),))),
+    Fault("gp-illegal-transition", "The first payment gets an extra callback, after PENDING, with paymentStatus "
+          "COMPLETED_CREDITED: a jump over COMPLETED, and a final status left after it.",
+          "GP-PAYMENT-STATUS-TRANSITIONS", _GP,
+          ExtraCallback(_GP_CALLBACK, Replace("/paymentStatus", "COMPLETED_CREDITED")), once=True),
     Fault("gp-callback-unknown-status", "The first payment gets an extra callback, after PENDING, with "
           "paymentStatus PROCESSING (not in the enum).", "GP-STATUS-ENUM", _GP,
-          ExtraCallback("paymentStatus", Replace("/paymentStatus", "PROCESSING")), once=True),
+          ExtraCallback(_GP_CALLBACK, Replace("/paymentStatus", "PROCESSING")), once=True),
     Fault("gp-callback-not-retried", "Global Payments callbacks are attempted once: a failed delivery is given "
           "up at once.", "GP-CALLBACK-RETRY", _GP, Switch("retries")),
     Fault("gp-duplicate-accepted", "A reused endToEndId is not checked: a repeat, or another payload, gets a new "
@@ -182,10 +185,8 @@ _CATALOGUE = (
           Mutate(ReplaceBody({"message": "the request breaks the spec"}), statuses=(400,), validation_only=True)),
     Fault("gp-auth-not-enforced", "Global Payments serves requests whose bearer token is missing, malformed, "
           "expired or lacks the scope.", "GP-AUTH-ENFORCED", _GP, Switch("auth")),
-    Fault("gp-non-iso-date", "createDateTime in callbacks and status reads is not ISO 8601 "
-          "(\"27/07/2023 07:41:54\").", "GP-FIELD-FORMAT", _GP,
-          Mutate(Replace("/createDateTime", "27/07/2023 07:41:54"), operations=_GP_READS,
-                 webhooks=("paymentStatus",))),
+    Fault("gp-non-iso-date", "createDateTime in callbacks is not ISO 8601 (\"27/07/2023 07:41:54\").",
+          "GP-FIELD-FORMAT", _GP, Mutate(Replace("/createDateTime", "27/07/2023 07:41:54"), webhooks=(_GP_CALLBACK,))),
     # Pay By Bank
     Fault("pbb-callback-unknown-status", "The first payment gets an extra payments callback, after NONE, with "
           "status PROCESSING (not in the enum).", "PBB-STATUS-ENUM", _PBB,
