@@ -93,6 +93,10 @@ class MockServer:
     def client_id(self) -> str:
         return self.context.authority.client_id
 
+    def revoke_tokens(self) -> int:
+        """Revoke every token issued so far: each is answered 401 from now on (how many were revoked)."""
+        return self.context.authority.revoke_all()
+
     @property
     def faults(self) -> tuple[str, ...]:
         return self.context.faults.names
