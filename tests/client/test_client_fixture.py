@@ -7,6 +7,7 @@ an integrator: through its entry point), their results read from their JUnit XML
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -123,11 +124,23 @@ class Suite:
         return results
 
 
+def readme_example() -> str:
+    """The fixture's example in README.md, as an integrator would paste it."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    return next(block for block in blocks if "payments_mock" in block)
+
+
 @pytest.fixture(scope="module")
 def suites(tmp_path_factory):
-    """Both suites, run side by side (they mostly wait on held answers and Retry-After)."""
+    """The suites, run side by side (they mostly wait on held answers and Retry-After)."""
     started = {"function": Suite(tmp_path_factory.mktemp("function"), SUITE),
-               "session": Suite(tmp_path_factory.mktemp("session"), SESSION_SUITE, "-o", "payments_mock_scope=session")}
+               "session": Suite(tmp_path_factory.mktemp("session"), SESSION_SUITE, "-o", "payments_mock_scope=session"),
+               "readme": Suite(tmp_path_factory.mktemp("readme"), readme_example()),
+               "readme-new-key": Suite(tmp_path_factory.mktemp("readme-new-key"), readme_example().replace(
+                   "assert http.post(url, json=ORDER, headers=headers).status_code == 201",
+                   'assert http.post(url, json=ORDER, headers={**headers, "Idempotency-Key": "another"})'
+                   ".status_code == 201"))}
     yield started
     for suite in started.values():
         if suite.process.poll() is None:
@@ -158,3 +171,9 @@ def test_with_session_scope_each_test_is_judged_on_its_own_exchanges(suites):
     message = results["test_second_retries_with_a_new_key"] or ""
     assert "PBB-CLIENT-IDEMPOTENT-RETRY: " in message and "CLIENT-TOKEN-REUSE" not in message, message
     assert results["test_third_conforms_again"] is None
+
+
+def test_the_readme_example_runs_and_catches_a_new_key_on_retry(suites):
+    assert suites["readme"].results() == {"test_a_lost_answer_is_retried_with_the_same_key": None}
+    (message,) = suites["readme-new-key"].results().values()
+    assert "PBB-CLIENT-IDEMPOTENT-RETRY: A write was retried with a new idempotency key" in (message or "")
