@@ -167,6 +167,22 @@ def _after(exchange: ClientExchange) -> float:
     return exchange.ended if exchange.ended is not None else exchange.started
 
 
+def previous_attempts(exchanges: Iterable[ClientExchange], specs: Mapping[str, Spec],
+                      lookback: int = 64) -> dict[int, ClientExchange]:
+    """Request number -> the latest earlier request of the same shape that had ended when it started (what a
+    retry repeats, what a poll follows). In one pass; a request in flight at the same time is no earlier one."""
+    found: dict[int, ClientExchange] = {}
+    by_shape: dict[str, list[ClientExchange]] = {}
+    for exchange in sorted(exchanges, key=lambda e: e.started):
+        earlier = by_shape.setdefault(request_shape(exchange, specs.get(exchange.api or "")), [])
+        for candidate in reversed(earlier[-lookback:]):
+            if _after(candidate) <= exchange.started:
+                found[exchange.seq] = candidate
+                break
+        earlier.append(exchange)
+    return found
+
+
 # -- CLIENT-REQUEST-CONFORMS --------------------------------------------------------------------------------
 
 _HTTP_URL = re.compile(r"^http://[^\s/?#]+", re.IGNORECASE)
@@ -176,6 +192,7 @@ _HTTP_URL = re.compile(r"^http://[^\s/?#]+", re.IGNORECASE)
 def request_conforms(traffic: list[ClientExchange], context: ClientContext) -> Iterator[Judgement]:
     """Every request is a documented operation, with its required headers and parameters, content type and body."""
     suffix = "CLIENT-REQUEST-CONFORMS"
+    seen: dict[tuple[Any, ...], list[str]] = {}
     for exchange in traffic:
         if not context.judged(exchange):
             continue
@@ -184,8 +201,16 @@ def request_conforms(traffic: list[ClientExchange], context: ClientContext) -> I
             yield _broken(context, exchange.api, suffix, "No documented operation at this method and path",
                           f"one of the operations of {spec.name}", f"{exchange.method} {exchange.path}", exchange)
             continue
-        problems = _parameter_problems(exchange, spec) + _credential_problems(exchange, spec) + \
-            _body_problems(exchange, spec)
+        # Identical requests (a poll) are validated once: what the judgement reads, nothing else.
+        same = (exchange.api, exchange.operation, exchange.path, tuple(exchange.query), exchange.content,
+                exchange.content_type, exchange.headers.get("authorization", "").partition(" ")[0].lower(),
+                bool(exchange.headers.get("authorization", "").partition(" ")[2].strip()),
+                tuple(exchange.headers.get(p["name"].lower()) for _, p in spec.parameters(exchange.operation)
+                      if p["in"] == "header"))
+        if same not in seen:
+            seen[same] = _parameter_problems(exchange, spec) + _credential_problems(exchange, spec) + \
+                _body_problems(exchange, spec)
+        problems = seen[same]
         if problems:
             yield _broken(context, exchange.api, suffix, "Request does not conform to the spec",
                           f"{exchange.operation} as {spec.name} documents it", "; ".join(problems[:6]), exchange)
@@ -355,41 +380,44 @@ def _ambiguous(exchange: ClientExchange) -> bool:
 def idempotent_retry(traffic: list[ClientExchange], context: ClientContext) -> Iterator[Judgement]:
     """A write repeated after an ambiguous outcome keeps its key; distinct writes never share one."""
     suffix = "CLIENT-IDEMPOTENT-RETRY"
-    writes: list[tuple[ClientExchange, str, Any]] = []
+    keyed: list[tuple[ClientExchange, str, tuple[str, Any]]] = []
     for exchange in traffic:
         if not context.judged(exchange) or exchange.token_endpoint:
             continue
         spec = context.specs[exchange.api]
-        keyed = idempotency_key(exchange, spec)
-        if keyed is None:
+        found = idempotency_key(exchange, spec)
+        if found is None:
             continue
-        rule_id, key = keyed
-        expression = spec.rules.idempotency_for(exchange.operation or "").key
-        if key is MISSING:
+        if found[1] is MISSING:
+            expression = spec.rules.idempotency_for(exchange.operation or "").key
             yield _broken(context, exchange.api, suffix, "A write without its idempotency key",
                           f"{expression} on every {exchange.operation}", "no key", exchange)
             continue
-        shape = request_shape(exchange, spec)
-        before = [(w, s, k) for w, s, k in writes if _after(w) <= exchange.started]
-        attempts = [(w, k) for w, s, k in before if s == shape]
-        reused = next((w for w, s, k in before if k == (rule_id, key) and s != shape), None)
-        if attempts and _ambiguous(attempts[-1][0]) and attempts[-1][1] != (rule_id, key):
-            attempt, old_key = attempts[-1][0], attempts[-1][1][1]
-            observed = f"key {key!r}, where #{attempt.seq} ({_outcome(attempt)}) carried {old_key!r}"
+        keyed.append((exchange, request_shape(exchange, spec), found))
+    previous_of = previous_attempts([write for write, _, _ in keyed], context.specs)
+    shapes_by_key: dict[tuple[str, Any], list[tuple[ClientExchange, str]]] = {}
+    key_of = {write.seq: key for write, _, key in keyed}
+    for exchange, shape, key in sorted(keyed, key=lambda item: item[0].started):
+        expression = context.specs[exchange.api].rules.idempotency_for(exchange.operation or "").key
+        attempt = previous_of.get(exchange.seq)
+        reused = next((w for w, s in shapes_by_key.get(key, []) if s != shape and _after(w) <= exchange.started),
+                      None)
+        shapes_by_key.setdefault(key, []).append((exchange, shape))
+        if attempt is not None and _ambiguous(attempt) and key_of[attempt.seq] != key:
+            observed = f"key {key[1]!r}, where #{attempt.seq} ({_outcome(attempt)}) carried {key_of[attempt.seq][1]!r}"
             if exchange.succeeded and attempt.provider_status is not None and 200 <= attempt.provider_status < 300:
                 observed += (f"; the provider had accepted #{attempt.seq} ({attempt.provider_status}) and accepted "
                              f"this one too ({exchange.status}): a second resource")
             yield _broken(context, exchange.api, suffix, "A write was retried with a new idempotency key",
                           f"the retry carries the key of the attempt it repeats ({expression})", observed,
-                          exchange, [w for w, _ in attempts][-3:])
+                          exchange, [attempt])
         elif reused is not None:
             yield _broken(context, exchange.api, suffix, "Distinct writes share an idempotency key",
                           f"a new key ({expression}) for every distinct write",
-                          f"key {key!r} of #{reused.seq} ({reused.operation}) used again for another request",
+                          f"key {key[1]!r} of #{reused.seq} ({reused.operation}) used again for another request",
                           exchange, [reused])
         else:
             yield _ok(context, exchange.api, suffix, exchange)
-        writes.append((exchange, shape, (rule_id, key)))
 
 
 def _outcome(exchange: ClientExchange) -> str:
@@ -411,6 +439,7 @@ def backoff(traffic: list[ClientExchange], context: ClientContext) -> Iterator[J
     judged = [e for e in traffic if context.judged(e)]
     waits = [(e, _after(e) + (e.retry_after or 0)) for e in judged if e.retry_after is not None and e.status is not None
              and (e.status == 429 or e.status >= 500)]
+    previous_of = previous_attempts(judged, context.specs)
     chains: dict[str, int] = {}
     flagged_chains: set[str] = set()
     for exchange in judged:
@@ -425,9 +454,7 @@ def backoff(traffic: list[ClientExchange], context: ClientContext) -> Iterator[J
                           f"sent {exchange.started - _after(r):.2f} s after it", exchange, [r])
             continue
         shape = request_shape(exchange, context.specs[api])
-        previous = next((e for e in reversed(judged) if e is not exchange and e.started < exchange.started
-                         and _after(e) <= exchange.started
-                         and request_shape(e, context.specs[e.api]) == shape), None)
+        previous = previous_of.get(exchange.seq)
         if previous is None:
             chains[shape] = 0
             yield _ok(context, api, suffix, exchange)
