@@ -32,6 +32,7 @@ import h11
 
 from .._errors import UsageError
 from .._specs import Spec
+from .._specs._client_rules import Action
 from ..checks._traffic import ANSWERED, CLIENT_GONE, DROPPED, UPSTREAM_FAILED, ClientExchange
 from ._answers import made_up_answer, reason
 from ._injector import Injector, rewrite, triggers
@@ -258,71 +259,84 @@ class RecordingProxy:
         method = head.method.decode("ascii", "replace")
         target = head.target.decode("latin-1")
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in head.headers]
-        path, _, query = target.partition("?")
-        route = self.router.route(method, path)
-        with self._lock:
-            if len(self.traffic) >= self.limits.max_exchanges:
-                full = True
-            else:
-                full = False
-                exchange = ClientExchange(
-                    seq=len(self.traffic) + 1, method=method, url=self.origin + target, path=path,
-                    query=urllib.parse.parse_qsl(query, keep_blank_values=True),
-                    headers={name.lower(): value for name, value in headers}, content=content, started=started,
-                    started_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                    api=route.api, operation=route.operation, path_parameters=route.path_parameters,
-                    token_endpoint=route.token_endpoint)
-                self.traffic.append(exchange)
-        if full:
+        exchange = self._record(method, target, headers, content, started)
+        if exchange is None:
             return await self._send(conn, writer, None, 503, *made_up_answer(
                 None, None, 503, f"the recording is full ({self.limits.max_exchanges} exchanges)"), method)
-        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        if exchange.path == ADMIN_PREFIX or exchange.path.startswith(ADMIN_PREFIX + "/"):
             return await self._send(conn, writer, exchange, 404, *made_up_answer(
                 None, None, 404, "the mock's admin endpoints are not the client's"), method)
-        spec = self.specs.get(route.api or "")
-        trouble = self.injector.choose(exchange)
-        action = trouble.action if trouble is not None else None
-        if trouble is not None:
-            exchange.trouble = trouble.id
-            if action.revoke:
-                with self._lock:
-                    self._revoke()
-        if trouble is not None and self.on_trouble is not None:
-            self.on_trouble(trouble, exchange)
+        spec = self.specs.get(exchange.api or "")
+        trouble = self._meet(exchange)
+        action = trouble.action if trouble is not None else Action()
         if exchange.bearer and exchange.bearer in self.revoked and self.upstream.revoke is None:
-            headers_out, body = made_up_answer(spec, route.operation, 401, "The bearer token was revoked",
+            headers_out, body = made_up_answer(spec, exchange.operation, 401, "The bearer token was revoked",
                                                [("www-authenticate", 'Bearer error="invalid_token"')])
             return await self._send(conn, writer, exchange, 401, headers_out, body, method)
-        forwarded = content
-        if action is not None and action.scenario and spec is not None and isinstance(exchange.data, dict):
-            chosen = triggers(spec, route.operation or "", action.exclude_statuses)
-            scenario = chosen[trouble.pick % len(chosen)]
-            forwarded = json.dumps(rewrite(exchange.data, scenario), separators=(",", ":")).encode()
-            exchange.forwarded_content = forwarded
-            self.notes[trouble.id] = {"scenario": scenario.id, "expected_status": scenario.status}
         answer: Answer | None = None
-        if action is None or action.forward:
+        if action.forward:
+            forwarded = self._rewritten(trouble, exchange, spec) if action.scenario else content
             answer, gone_at = await self._watching(conn, reader, self._forward(exchange, method, target, headers,
                                                                                 forwarded))
             if gone_at is not None:
                 exchange.outcome, exchange.ended = CLIENT_GONE, gone_at
                 return False
-        if action is not None and action.status is not None:
-            extra = [("retry-after", f"{action.retry_after_seconds:g}")] if action.retry_after_seconds is not None \
-                else []
-            headers_out, body = made_up_answer(spec, route.operation, action.status, reason(action.status), extra)
-            answer = Answer(action.status, headers_out, body)
-        if action is not None and action.drop:
+        if action.status is not None:
+            extra = [] if action.retry_after_seconds is None else [("retry-after", f"{action.retry_after_seconds:g}")]
+            answer = Answer(action.status, *made_up_answer(spec, exchange.operation, action.status,
+                                                           reason(action.status), extra))
+        if action.drop:
             exchange.outcome, exchange.ended = DROPPED, time.monotonic()
             writer.transport.abort()
             return False
-        if action is not None and action.hold_seconds:
+        if action.hold_seconds:
             _, gone_at = await self._watching(conn, reader, asyncio.sleep(action.hold_seconds), hold=True)
             if gone_at is not None:
                 exchange.outcome, exchange.ended = CLIENT_GONE, gone_at
                 return False
         assert answer is not None
         return await self._send(conn, writer, exchange, answer.status, answer.headers, answer.content, method)
+
+    def _record(self, method: str, target: str, headers: list[tuple[str, str]], content: bytes,
+                started: float) -> ClientExchange | None:
+        """The request, named and added to the traffic; None when the recording is full."""
+        path, _, query = target.partition("?")
+        route = self.router.route(method, path)
+        with self._lock:
+            if len(self.traffic) >= self.limits.max_exchanges:
+                return None
+            exchange = ClientExchange(
+                seq=len(self.traffic) + 1, method=method, url=self.origin + target, path=path,
+                query=urllib.parse.parse_qsl(query, keep_blank_values=True),
+                headers={name.lower(): value for name, value in headers}, content=content, started=started,
+                started_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                api=route.api, operation=route.operation, path_parameters=route.path_parameters,
+                token_endpoint=route.token_endpoint)
+            self.traffic.append(exchange)
+        return exchange
+
+    def _meet(self, exchange: ClientExchange) -> Trouble | None:
+        """The trouble this request meets, marked on it (tokens revoked first when it revokes them)."""
+        trouble = self.injector.choose(exchange)
+        if trouble is None:
+            return None
+        exchange.trouble = trouble.id
+        if trouble.action.revoke:
+            with self._lock:
+                self._revoke()
+        if self.on_trouble is not None:
+            self.on_trouble(trouble, exchange)
+        return trouble
+
+    def _rewritten(self, trouble: Trouble | None, exchange: ClientExchange, spec: Spec | None) -> bytes:
+        """The body with one of the operation's scenario triggers applied (chosen by the trouble's seeded pick)."""
+        if trouble is None or spec is None or not isinstance(exchange.data, dict):
+            return exchange.content
+        chosen = triggers(spec, exchange.operation or "", trouble.action.exclude_statuses)
+        scenario = chosen[trouble.pick % len(chosen)]
+        exchange.forwarded_content = json.dumps(rewrite(exchange.data, scenario), separators=(",", ":")).encode()
+        self.notes[trouble.id] = {"scenario": scenario.id, "expected_status": scenario.status}
+        return exchange.forwarded_content
 
     async def _forward(self, exchange: ClientExchange, method: str, target: str, headers: list[tuple[str, str]],
                        content: bytes) -> Answer:
