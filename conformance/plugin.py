@@ -10,6 +10,10 @@ coverage, callback retries, correlations), writes the report, and fails the sess
 
 Markers select suites: one per API (`online_payments`, `pay_by_bank`, ...) and one per kind
 (`generated`, `scenarios`, `negative`, `auth`, `idempotency`, `flows`); `--api NAME` does the same by API.
+
+For any pytest suite, the plugin also gives the `payments_mock` fixture (conformance.client._fixture):
+the embedded mock behind a recording proxy, trouble on demand, and each test's exchanges judged by the
+client rules after its body (docs/client.md).
 """
 
 from __future__ import annotations

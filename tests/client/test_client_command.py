@@ -48,6 +48,7 @@ def _conforms(run) -> None:
     document = run.certification
     assert document["verdict"] == "conforms" and document["command"] == "client"
     assert document["client"]["exit_status"] == 0, run.err
+    assert "classname=\"conformance.pay-by-bank\"" in (run.report_dir / "junit.xml").read_text()
     assert document["summary"]["rules_failed"] == 0 and document["summary"]["checks_passed"] > 50
     met = [t for t in document["client"]["troubles"] if t["met"]]
     assert met, "a run that met no trouble proves nothing"
@@ -172,6 +173,29 @@ def test_listening_judges_whatever_arrives_until_ctrl_c(tmp_path, monkeypatch, r
     document = json.loads((report_dir / "certification.json").read_text())
     assert document["verdict"] == "conforms" and document["client"]["mode"] == "listen"
     assert document["client"]["troubles"][0]["met"]["operation"] == "createPayment"
+
+
+def test_a_command_past_duration_is_stopped_and_ctrl_c_is_130_with_an_incomplete_report(run_client, tmp_path):
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    run = run_client("--no-trouble", "--duration", "1", command=sleeper)
+    client = run.certification["client"]
+    assert client["stopped"].startswith("still running after --duration 1 s") and client["exit_status"] < 0
+    assert run.failed_rules() == {"OAUTH-CLIENT-EXERCISED", "GP-CLIENT-EXERCISED", "OP-CLIENT-EXERCISED",
+                                  "PBB-CLIENT-EXERCISED"}  # it sent nothing: nothing is proven
+    report_dir = tmp_path / "interrupted"
+    process = subprocess.Popen([sys.executable, "-m", "conformance", "client", "--quiet", "--report-dir",
+                                str(report_dir), "--", *sleeper], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    for _ in range(200):
+        if process.poll() is not None or len(subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True,
+                                                           text=True).stdout.split()) > 0:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, out + err
+    document = json.loads((report_dir / "certification.json").read_text())
+    assert document["verdict"] == "incomplete" and document["incomplete_reason"] == "interrupted (Ctrl-C)"
 
 
 def _conforms_on(run, api: str) -> None:
