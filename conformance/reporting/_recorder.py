@@ -28,7 +28,7 @@ from ._exchanges import ExchangeLog
 from ._files import append_line, write_atomically
 from ._model import Exchange, Failure, Verdict
 
-FORMAT_VERSION = "1.3"
+FORMAT_VERSION = "1.4"
 """certification.json format: MAJOR.MINOR (docs/reports.md says what each change may do)."""
 
 JSON_FILE = "certification.json"
