@@ -23,39 +23,15 @@ EXIT_INTERRUPTED = 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ._specs_argument import add_spec_argument
+    from .._options import add_arguments as add_options
 
-    parser.add_argument("--api", action="append", default=[], metavar="NAME",
-                        help="judge this API (repeatable; default: every API the client calls)")
-    add_spec_argument(parser)
-    parser.add_argument("--profile", default="quick", choices=("quick", "standard", "thorough"),
-                        help="how much trouble to inject, and the mock's token lifetime (default quick)")
-    parser.add_argument("--seed", type=int, metavar="N",
-                        help="seed of the trouble schedule (default: random, reported)")
-    parser.add_argument("--trouble", action="append", default=[], metavar="KIND",
-                        help="inject only troubles of this kind (repeatable): ambiguous-503, dropped-connection, "
-                        "timeout, rate-limited, token-revoked, decline")
-    parser.add_argument("--no-trouble", action="store_true", help="inject no trouble (judge the traffic only)")
-    parser.add_argument("--upstream", metavar="URL",
-                        help="a sandbox's origin to put the recording proxy in front of (default: the embedded mock)")
-    parser.add_argument("--token-url", metavar="URL", help="with --upstream: the sandbox's token endpoint")
-    parser.add_argument("--listen", metavar="HOST:PORT",
-                        help="where the proxy listens (default 127.0.0.1 and a free port); without a command, "
-                        "judge whatever arrives until Ctrl-C or --duration")
-    parser.add_argument("--duration", type=float, metavar="SECONDS",
-                        help="stop after this long (--listen), or stop a command still running then")
-    parser.add_argument("--callback-url", metavar="URL",
-                        help="where the embedded mock posts its callbacks (your receiver), if anywhere")
-    parser.add_argument("--report-dir", default="reports", metavar="DIR",
-                        help="where the report goes (default reports)")
-    parser.add_argument("--quiet", action="store_true", help="print only the summary")
-    parser.add_argument("--log", metavar="FILE", help="write every exchange, redacted, to FILE (NDJSON)")
-    parser.add_argument("--har", metavar="FILE", help="write every exchange, redacted, to FILE (HAR 1.2)")
+    add_options(parser, "client")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]",
                         help="the command to run (your test suite, a script, your app in a test mode)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._config import settled
     from .._errors import UsageError
     from .._specs import load_client_rules
     from ..auth import credentials_from_environment
@@ -63,14 +39,13 @@ def run(args: argparse.Namespace) -> int:
     from ..suites._environment import parse_listen
     from ._specs_argument import served_specs
 
+    args = settled(args, "client")
     command = list(args.command)
     if command[:1] == ["--"]:
         command = command[1:]
     if not command and not args.listen:
         raise UsageError("give the command to run after -- (conformance client -- python -m pytest), "
                          "or --listen HOST:PORT to judge whatever arrives")
-    if args.duration is not None and args.duration <= 0:
-        raise UsageError("--duration must be a positive number of seconds")
     if args.no_trouble and args.trouble:
         raise UsageError("--no-trouble and --trouble contradict each other")
     for flag, url in (("--upstream", args.upstream), ("--token-url", args.token_url),
@@ -139,8 +114,8 @@ class _Run:
             recorder = Recorder(args.report_dir, command="client", specs=list(session.specs.values()),
                                 profile=args.profile, seed=self.seed, secrets=(session.client_secret,), target=target)
             self.progress = progress = Progress(quiet=args.quiet, redactor=recorder.redactor)
-            if args.log or args.har:
-                recorder.record_exchanges(log=args.log, har=args.har)
+            if args.exchange_log or args.har:
+                recorder.record_exchanges(log=args.exchange_log, har=args.har)
             self._announce(progress)
             result = None
             interrupted = False

@@ -225,3 +225,14 @@ def test_reference_client_conforms_under_every_profile(reference_runs, profile):
     run = reference_runs.result(profile)
     _conforms(run)
     assert len(run.certification["client"]["troubles"]) > 6
+
+
+def test_options_come_from_the_config_file_under_client(run_client, tmp_path):
+    config = tmp_path / "conformance.toml"
+    config.write_text('[client]\nno-trouble = true\napi = ["pay-by-bank"]\n')
+    run = run_client("--config", str(config), command=["true"])
+    assert run.code == 1 and run.certification["client"]["troubles"] == []
+    assert run.failed_rules() == {"PBB-CLIENT-EXERCISED"}  # named, never called
+    config.write_text('[client]\nearthquakes = 3\n')
+    run = run_client("--config", str(config), command=["true"])
+    assert run.code == 2 and "unknown key 'earthquakes' in [client]" in run.err
