@@ -16,7 +16,6 @@ a thread of its own, so that it can sit in front of a command, a pytest session 
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import logging
 import socket
@@ -31,6 +30,7 @@ from typing import Any
 import h11
 
 from .._errors import UsageError
+from .._listen import bind_listener
 from .._specs import Spec
 from .._specs._client_rules import Action
 from ..checks._traffic import ANSWERED, CLIENT_GONE, DROPPED, UPSTREAM_FAILED, ClientExchange
@@ -111,16 +111,7 @@ class RecordingProxy:
         return self
 
     def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError as exc:
-            sock.close()
-            if exc.errno == errno.EADDRINUSE:
-                raise UsageError(f"cannot listen on {self.host}:{self.port}: the port is in use") from None
-            raise UsageError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
+        sock = bind_listener(self.host, self.port)
         sock.listen(512)
         return sock
 

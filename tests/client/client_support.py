@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from run_support import Run
 
 from conformance.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = [sys.executable, str(ROOT / "examples" / "client.py")]
 FAULTY = [sys.executable, str(Path(__file__).with_name("faulty_clients.py"))]
-
-
-@dataclass
-class Run:
-    """The outcome of one `conformance client` run."""
-
-    code: int
-    out: str
-    err: str
-    report_dir: Path
-
-    @property
-    def certification(self) -> dict[str, Any]:
-        return json.loads((self.report_dir / "certification.json").read_text())
-
-    def failed_rules(self) -> set[str]:
-        return {failure["rule_id"] for failure in self.certification["failures"]}
 
 
 def client_runner(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> Callable[..., Run]:
