@@ -15,6 +15,10 @@ else nowhere (no config). Its keys are the option names without dashes (`_option
     target = "https://receiver.example.com/callbacks/{webhook}"
     deadline = 3
 
+    [client]                 # `conformance client`
+    profile = "standard"
+    api = ["pay-by-bank"]
+
 A flag given on the command line wins over the file. An unknown key, a value of the wrong kind or out
 of range, or a file that is not TOML is a usage error (exit 2) naming the file and the key.
 """
@@ -32,7 +36,7 @@ from ._errors import UsageError
 from ._options import config_keys, deprecated_notes, settle
 
 FILE_NAME = "conformance.toml"
-SECTIONS = {"callbacks": "callbacks"}
+SECTIONS = {"callbacks": "callbacks", "client": "client"}
 """Tables of the config, by name, and the command each configures; top-level keys configure certify."""
 
 

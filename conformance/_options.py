@@ -156,7 +156,7 @@ OPTIONS: tuple[Option, ...] = (
            Number(minimum=1, maximum=64, integer=True), default=1, metavar="N"),
     Option("--callback-listen", "receive the provider's callbacks here (automatic with the embedded mock, and with "
            "an --origin that is a `conformance mock`)", _CERTIFY, metavar="HOST:PORT"),
-    Option("--report-dir", "where the report goes (default reports)", ("certify", "pytest", "callbacks"),
+    Option("--report-dir", "where the report goes (default reports)", ("certify", "pytest", "callbacks", "client"),
            default="reports", metavar="DIR"),
     Option("--rate-limit", "requests per second against --origin (default: the profile's; 0: no limit)", _CERTIFY,
            Number(minimum=0, maximum=100_000), metavar="RPS"),
@@ -171,14 +171,15 @@ OPTIONS: tuple[Option, ...] = (
            repeat=True, default=()),
     Option("--exclude", "leave out what matches this glob (same names as --include; repeatable)", _CERTIFY,
            metavar="GLOB", repeat=True, default=()),
-    Option("--exchange-log", "write every exchange, redacted, to FILE (one JSON object per line)", _CERTIFY,
-           metavar="FILE", aliases=("--log",)),
-    Option("--har", "write every exchange, redacted, to FILE as a HAR 1.2 archive", _CERTIFY, metavar="FILE"),
+    Option("--exchange-log", "write every exchange, redacted, to FILE (one JSON object per line)",
+           (*_CERTIFY, "client"), metavar="FILE", aliases=("--log",)),
+    Option("--har", "write every exchange, redacted, to FILE as a HAR 1.2 archive", (*_CERTIFY, "client"),
+           metavar="FILE"),
     Option("--verbose", "print every exchange on one line as it happens (redacted)", ("certify",), switch=True,
            default=False),
     Option("--dry-run", "list what would run (suites, operations, rules, request budget) and send nothing",
            ("certify",), switch=True, default=False, in_config=False),
-    Option("--quiet", "print only the summary", ("certify", "callbacks"), switch=True, default=False),
+    Option("--quiet", "print only the summary", ("certify", "callbacks", "client"), switch=True, default=False),
     # -- callbacks -------------------------------------------------------------------------------------------
     Option("--api", "the API whose callbacks to send (a bundled spec name or a spec path)", ("callbacks",),
            metavar="NAME", required=True),
@@ -198,15 +199,36 @@ OPTIONS: tuple[Option, ...] = (
            "written", ("callbacks",), metavar="WEBHOOK:STATUS", in_config=False),
     Option("--body", "with --only: send FILE as the body, byte for byte (a mismatch with the schema is reported, not "
            "fixed)", ("callbacks",), metavar="FILE", in_config=False),
+    # -- client ----------------------------------------------------------------------------------------------
+    Option("--api", "judge this API (repeatable; default: every API the client calls)", ("client",), metavar="NAME",
+           repeat=True, default=()),
+    Option("--spec", "use this document (NAME=PATH, or a PATH the API is told from) for its API instead of the "
+           "bundled one (repeatable)", ("client",), metavar="[NAME=]PATH", repeat=True, default=()),
+    Option("--profile", "how much trouble to inject, and the mock's token lifetime (default quick)", ("client",),
+           choices=PROFILE_NAMES, default="quick"),
+    Option("--seed", "seed of the trouble schedule (default: random, reported)", ("client",), SEED, metavar="N"),
+    Option("--trouble", "inject only troubles of this kind (repeatable): ambiguous-503, dropped-connection, timeout, "
+           "rate-limited, token-revoked, decline", ("client",), metavar="KIND", repeat=True, default=()),
+    Option("--no-trouble", "inject no trouble (judge the traffic only)", ("client",), switch=True, default=False),
+    Option("--upstream", "a sandbox's origin to put the recording proxy in front of (default: the embedded mock)",
+           ("client",), metavar="URL"),
+    Option("--token-url", "with --upstream: the sandbox's token endpoint", ("client",), metavar="URL"),
+    Option("--listen", "where the proxy listens (default 127.0.0.1 and a free port); without a command, judge "
+           "whatever arrives until Ctrl-C or --duration", ("client",), metavar="HOST:PORT"),
+    Option("--duration", "stop after this long (--listen), or stop a command still running then", ("client",),
+           SECONDS, metavar="SECONDS"),
+    Option("--callback-url", "where the embedded mock posts its callbacks (your receiver), if anywhere",
+           ("client",), metavar="URL"),
     # -- where the options come from -------------------------------------------------------------------------
     Option("--config", "read options from this TOML file (default: ./conformance.toml, else [tool.conformance] in "
-           "./pyproject.toml); flags win", ("certify", "pytest", "callbacks"), metavar="PATH", in_config=False),
+           "./pyproject.toml); flags win", ("certify", "pytest", "callbacks", "client"), metavar="PATH",
+           in_config=False),
 )
 
 PYTEST_FLAGS = {"--config": "--conformance-config"}
 """Plugin spellings that differ: pytest has its own -c/--config-file."""
 
-COMMANDS = ("certify", "pytest", "callbacks")
+COMMANDS = ("certify", "pytest", "callbacks", "client")
 """The commands whose options this table declares (and that read the config file)."""
 
 

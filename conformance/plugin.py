@@ -10,6 +10,10 @@ coverage, callback retries, correlations), writes the report, and fails the sess
 
 Markers select suites: one per API (`online_payments`, `pay_by_bank`, ...) and one per kind
 (`generated`, `scenarios`, `negative`, `auth`, `idempotency`, `flows`); `--api NAME` does the same by API.
+
+For any pytest suite, the plugin also gives the `payments_mock` fixture (conformance.client._fixture):
+the embedded mock behind a recording proxy, trouble on demand, and each test's exchanges judged by the
+client rules after its body (docs/client.md).
 """
 
 from __future__ import annotations
@@ -41,8 +45,14 @@ KINDS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """The plugin's options: the same table as `conformance certify` (conformance/_options.py)."""
-    add_pytest_options(parser.getgroup("conformance", "payments conformance (conformance.suites)"))
+    """The plugin's options: the same table as `conformance certify` (conformance/_options.py), and the scope
+    of the payments_mock fixture (an option of the fixture, not of a run)."""
+    group = parser.getgroup("conformance", "payments conformance (conformance.suites)")
+    add_pytest_options(group)
+    group.addoption("--payments-mock-scope", choices=("function", "session"), default=None,
+                    help="scope of the payments_mock fixture (default: the ini's payments_mock_scope, else function)")
+    parser.addini("payments_mock_scope", "scope of the payments_mock fixture: function (default) or session",
+                  default="function")
 
 
 def _wanted(config: pytest.Config) -> bool:
@@ -62,6 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{kind}: conformance suite: {description}")
     config.addinivalue_line("markers", "conformance_api(name): the API a conformance test belongs to")
     config.addinivalue_line("markers", "late: a conformance test that runs after the others (expired tokens)")
+    config.addinivalue_line("markers", "payments_mock(profile=None, seed=0): inject a profile's seeded trouble "
+                            "into this test's payments_mock (function scope)")
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         if PROPERTY in workerinput:
@@ -152,6 +164,33 @@ def conformance(conformance_target: Target) -> Target:
     return conformance_target
 
 
+def _payments_mock_scope(fixture_name: str, config: pytest.Config) -> str:
+    return config.getoption("--payments-mock-scope", None) or config.getini("payments_mock_scope") or "function"
+
+
+@pytest.fixture(scope=_payments_mock_scope)
+def payments_mock(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The embedded mock behind a recording proxy: URLs and credentials (`base_url(api)`, `token_url`,
+    `client_id`, `client_secret`, `environ`), trouble on demand (`fail_next`, `drop_next`, `delay_next`,
+    `revoke_tokens`) and the `exchanges` seen. Each test's exchanges are judged by the client rules after
+    the test body: a broken rule fails the test with its rule ID and the exchange (docs/client.md)."""
+    from .client._fixture import PaymentsMock
+
+    marker = request.node.get_closest_marker("payments_mock") if request.scope == "function" else None
+    mock = PaymentsMock(**(marker.kwargs if marker else {}))
+    yield mock
+    mock.close()
+
+
+def _judge_payments_mock(item: pytest.Item) -> Any:
+    """Around a test using payments_mock: after its body, fail it when its exchanges broke a client rule."""
+    mock = item.funcargs.get("payments_mock") if hasattr(item, "funcargs") else None
+    if mock is None:
+        return None
+    since, asked_from = mock.checkpoint()
+    return lambda: mock.failures(since=since, asked_from=asked_from)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize the suites from the specs and rules tables of the run (nothing is hard-coded)."""
     settings = metafunc.config.stash.get(SETTINGS, None)
@@ -167,7 +206,14 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     """Turn what the test's collector found into the test's outcome, and ship it in user_properties."""
     target = item.funcargs.get("conformance") if hasattr(item, "funcargs") else None
     if target is None:
-        return (yield)
+        judge = _judge_payments_mock(item)
+        result = yield
+        failures = judge() if judge is not None else []
+        if failures:
+            from .client._fixture import failure_message
+
+            pytest.fail(failure_message(failures), pytrace=False)
+        return result
     callspec = getattr(item, "callspec", None)
     api = callspec.params.get("api") if callspec else None
     item.user_properties.append((PROPERTY + "-api", api if isinstance(api, str) else None))

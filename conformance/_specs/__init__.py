@@ -5,6 +5,7 @@ its typed `Rules`, and the `Finding`s about the document itself. Everything else
 reads documents through `Spec`'s public methods.
 """
 
+from ._client_rules import ClientProfile, ClientRule, ClientRules, TroubleKind, load_client_rules
 from ._findings import Finding
 from ._load import (
     SPEC_NAMES,
@@ -24,6 +25,9 @@ from ._rules import TOKEN_ENDPOINT_ROLE, Rules
 from ._spec import HTTP_METHODS, Direction, Operation, Spec, strip_flagged
 
 __all__ = [
+    "ClientProfile",
+    "ClientRule",
+    "ClientRules",
     "HTTP_METHODS",
     "SPEC_NAMES",
     "TOKEN_ENDPOINT_ROLE",
@@ -44,5 +48,7 @@ __all__ = [
     "specs_dir",
     "stem",
     "strip_flagged",
+    "load_client_rules",
     "token_spec_name",
+    "TroubleKind",
 ]

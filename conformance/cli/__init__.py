@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from .._errors import EXIT_USAGE, ConformanceError
 
-SUBCOMMANDS = ("certify", "callbacks", "receiver", "replay", "mock", "faults", "examples", "report", "specs")
+SUBCOMMANDS = ("certify", "callbacks", "client", "receiver", "replay", "mock", "faults", "examples", "report", "specs")
 """In the order `--help` lists them; each is the module conformance.cli._<name>."""
 
 EPILOG = """exit codes:

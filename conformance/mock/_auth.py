@@ -64,6 +64,15 @@ class TokenAuthority:
             "expires_in": max(1, math.ceil(self.ttl)),
         }
 
+    def revoke_all(self) -> int:
+        """Revoke every token issued so far (a provider's key rotation or an admin's revocation); how many.
+
+        A revoked token is told apart from one never issued by nothing: both are answered as invalid.
+        """
+        count = len(self._tokens)
+        self._tokens.clear()
+        return count
+
     def problem(self, authorization: str | None, required: frozenset[str]) -> str | None:
         """None when the Authorization header carries a live token with the required scopes, else why not."""
         if not authorization:

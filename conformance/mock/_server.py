@@ -7,7 +7,6 @@ another thread.
 
 from __future__ import annotations
 
-import errno
 import os
 import socket
 import threading
@@ -18,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from .._errors import UsageError
+from .._listen import bind_listener
 from .._specs import SPEC_NAMES, Spec
 from ._app import MockApp, MockContext, check_callback_url
 from ._auth import TokenAuthority
@@ -93,6 +93,10 @@ class MockServer:
     def client_id(self) -> str:
         return self.context.authority.client_id
 
+    def revoke_tokens(self) -> int:
+        """Revoke every token issued so far: each is answered 401 from now on (how many were revoked)."""
+        return self.context.authority.revoke_all()
+
     @property
     def faults(self) -> tuple[str, ...]:
         return self.context.faults.names
@@ -156,16 +160,7 @@ class MockServer:
         return self
 
     def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError as exc:
-            sock.close()
-            if exc.errno == errno.EADDRINUSE:
-                raise UsageError(f"cannot listen on {self.host}:{self.port}: the port is in use") from None
-            raise UsageError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
+        sock = bind_listener(self.host, self.port)
         sock.set_inheritable(True)
         return sock
 

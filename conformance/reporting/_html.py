@@ -81,6 +81,7 @@ def render_html(document: dict[str, Any]) -> str:
         matrix=_matrix(document),
         prefixes=", ".join(f"{api['prefix']}- for {api['name']}" for api in document["apis"] if api["prefix"]),
         charts=[_coverage_chart(api) for api in document["apis"] if api["coverage"]],
+        client=_client_view(document.get("client")),
     )
 
 
@@ -120,6 +121,7 @@ def _failure_view(failure: dict[str, Any]) -> dict[str, Any]:
         "steps": views,
         "sequence": sequence,
         "reproduction": failure.get("reproduction"),
+        "trouble": failure.get("trouble"),
     }
 
 
@@ -136,6 +138,7 @@ def _step_view(exchange: dict[str, Any], failing: bool) -> dict[str, Any]:
         "response": response,
         "curl": exchange.get("curl"),
         "failing": failing,
+        "trouble": exchange.get("trouble"),
     }
 
 
@@ -156,6 +159,38 @@ def _exchange_text(exchange: dict[str, Any]) -> tuple[str, str]:
 
 
 # -- run, matrix, coverage --------------------------------------------------------------------------------
+
+
+def _client_view(client: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`conformance client`: what ran, each injected trouble and what it met, the operations called."""
+    if client is None:
+        return None
+    command = " ".join(client.get("command") or []) or "—"
+    status = client.get("exit_status")
+    rows = [("Mode", client["mode"]), ("Command", command),
+            ("Command exit status", "—" if status is None else f"{status} (reported, not judged)"),
+            ("Upstream", client["upstream"]), ("Recording proxy", client.get("proxy") or "—"),
+            ("Exchanges", client["exchanges"])]
+    if client.get("stopped"):
+        rows.append(("Stopped", client["stopped"]))
+    troubles = []
+    for trouble in client["troubles"]:
+        met = trouble["met"]
+        where = f"#{met['exchange']} {met['method']} {met['url']}" + (
+            f" ({met['operation']})" if met.get("operation") else "") if met else "not met"
+        action = ", ".join(f"{key} {value}" if value is not True else key for key, value in trouble["action"].items()
+                           if key != "forward") or "forward"
+        if trouble.get("scenario"):
+            action += f" ({trouble['scenario']})"
+        troubles.append({"id": trouble["id"], "kind": trouble["kind"], "slot": trouble["slot"], "action": action,
+                         "processed": "yes" if trouble["action"].get("forward") else "no", "met": where,
+                         "was_met": bool(met), "description": trouble["description"]})
+    operations = [{"api": op["api"] or "—", "operation": op["operation"] or "(undocumented)",
+                   "requests": op["requests"],
+                   "statuses": ", ".join(f"{key} ×{count}" for key, count in sorted(op["statuses"].items()))}
+                  for op in client["operations"]]
+    return {"rows": rows, "troubles": troubles, "operations": operations,
+            "met": sum(1 for trouble in troubles if trouble["was_met"])}
 
 
 def _run_rows(document: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -45,6 +45,8 @@ class Exchange:
     """The documented status values this exchange carries (a callback's PENDING), for sequences."""
     started_at: str | None = None
     """When the request was sent (ISO 8601), for the HAR."""
+    trouble: dict[str, Any] | None = None
+    """The trouble injected into this exchange (`conformance client`): its id, kind and what it did."""
 
     @classmethod
     def from_response(cls, response: Any) -> Exchange:
@@ -81,6 +83,8 @@ class Failure:
     exchange: Exchange | None = None
     chain: list[Exchange] = field(default_factory=list)
     """The exchanges before `exchange` that led to it (the payment a refund refunds), oldest first."""
+    trouble: dict[str, Any] | None = None
+    """The injected trouble the failing exchange followed (`conformance client`): id, kind, description, exchange."""
 
 
 def _read(message: Any, attribute: str) -> Any:

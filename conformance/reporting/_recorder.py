@@ -28,7 +28,7 @@ from ._exchanges import ExchangeLog
 from ._files import append_line, write_atomically
 from ._model import Exchange, Failure, Verdict
 
-FORMAT_VERSION = "1.3"
+FORMAT_VERSION = "1.4"
 """certification.json format: MAJOR.MINOR (docs/reports.md says what each change may do)."""
 
 JSON_FILE = "certification.json"
@@ -102,6 +102,7 @@ class Recorder:
         self._failures: list[dict[str, Any]] = []
         self._callbacks = 0
         self._finished: dict[str, Any] | None = None
+        self._sections: dict[str, Any] = {}
         self.exchanges: ExchangeLog | None = None
         for spec in self.specs:
             self._api(spec["name"])
@@ -180,6 +181,11 @@ class Recorder:
         """One exchange of the run (whatever its outcome): to the exchange log, when one is kept."""
         if self.exchanges is not None:
             self.exchanges.write(self._redacted_exchange(exchange, with_curl=False), self.redactor.secrets_only)
+
+    def attach(self, section: str, data: Mapping[str, Any]) -> None:
+        """A top-level section of the record only one command writes (`client`: the troubles and the command)."""
+        with self._lock:
+            self._sections[section] = _jsonable(self.redactor.data(dict(data)))
 
     def expect_statuses(self, api: str, field: str, values: Iterable[str]) -> None:
         """The documented values of a status field, each of which a complete run should see."""
@@ -339,6 +345,7 @@ class Recorder:
                 "apis": apis,
                 "failures": failures,
                 "callbacks": {"file": CALLBACKS_FILE, "count": self._callbacks} if self._callbacks else None,
+                **self._sections,
             }
             # What is written is exactly what re-rendering from the file would read.
             return json.loads(json.dumps(document, ensure_ascii=False, default=str))
@@ -422,7 +429,7 @@ class Recorder:
         if exchange is not None:
             where = f"{failure.rule_id} [{failure.operation}]" if failure.operation else failure.rule_id
             reproduction = chain_script(where, [*chain, exchange])
-        return {
+        stored = {
             "api": failure.api,
             "rule_id": failure.rule_id,
             "operation": failure.operation or None,
@@ -433,6 +440,9 @@ class Recorder:
             "chain": chain,
             "reproduction": reproduction,
         }
+        if failure.trouble is not None:
+            stored["trouble"] = _jsonable(redactor.data(dict(failure.trouble)))
+        return stored
 
     def _redacted_exchange(self, exchange: Exchange, with_curl: bool = True) -> dict[str, Any]:
         redactor = self.redactor
@@ -456,6 +466,8 @@ class Recorder:
             "statuses": [redactor.text(str(value)) for value in exchange.statuses or ()],
             "redacted_fields": hidden_fields(_structured(exchange.request_body)),
         }
+        if exchange.trouble is not None:
+            stored["trouble"] = _jsonable(redactor.data(dict(exchange.trouble)))
         if with_curl:
             stored["curl"] = curl_command(stored["method"], stored["url"], stored["request_headers"],
                                           stored["request_body"], redactor, exchange.credential)

@@ -86,6 +86,12 @@ def details(document: dict[str, Any], detail: bool = True, max_failures: int | N
         f"{summary['rules_skipped']} skipped; {summary['checks_passed']} checks passed; "
         f"statuses covered {summary['statuses_seen']}/{summary['statuses_documented']}"
     ]
+    client = document.get("client")
+    if client is not None:
+        troubles = client["troubles"]
+        unmet = [f"{t['id']} {t['kind']}" for t in troubles if not t["met"]]
+        lines.append(f"injected troubles met: {len(troubles) - len(unmet)} of {len(troubles)}"
+                     + (f" (not met: {', '.join(unmet)})" if unmet else ""))
     gaps = coverage_gaps(document)
     if gaps:
         lines.append("statuses not seen:")
@@ -111,6 +117,10 @@ def details(document: dict[str, Any], detail: bool = True, max_failures: int | N
             if detail:
                 lines.append(f"      expected: {_value(first['expected'])}")
                 lines.append(f"      observed: {_value(first['observed'])}")
+                if first.get("trouble"):
+                    trouble = first["trouble"]
+                    lines.append(f"      after injected trouble {trouble['id']} {trouble['kind']}"
+                                 f" (exchange {trouble.get('exchange', '?')})")
                 if first["reproduction"]:
                     lines += [f"      {line}" for line in first["reproduction"].splitlines()]
                 if len(failures) > 1:

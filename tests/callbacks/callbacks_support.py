@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
@@ -11,6 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from run_support import Run  # noqa: F401 - the callbacks tests import it from here
 
 from examples.receiver import server
 
@@ -39,28 +40,6 @@ def serve(app: Any, **tls: Any) -> Iterator[str]:
         uvicorn_server.should_exit = True
         thread.join(timeout=15)
         sock.close()
-
-
-@dataclass
-class Run:
-    """The outcome of one `conformance callbacks` run."""
-
-    code: int
-    out: str
-    err: str
-    report_dir: Path
-
-    @property
-    def certification(self) -> dict[str, Any]:
-        return json.loads((self.report_dir / "certification.json").read_text())
-
-    def failed_rules(self) -> set[str]:
-        """Rules failed at level must (what makes the verdict)."""
-        return {failure["rule_id"] for failure in self.certification["failures"] if failure["severity"] == "must"}
-
-    def warned_rules(self) -> set[str]:
-        """Rules failed at level should (warnings)."""
-        return {failure["rule_id"] for failure in self.certification["failures"] if failure["severity"] == "should"}
 
 
 @dataclass
