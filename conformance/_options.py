@@ -181,8 +181,10 @@ OPTIONS: tuple[Option, ...] = (
            ("certify",), switch=True, default=False, in_config=False),
     Option("--quiet", "print only the summary", ("certify", "callbacks", "client"), switch=True, default=False),
     # -- callbacks -------------------------------------------------------------------------------------------
-    Option("--api", "the API whose callbacks to send (a bundled spec name or a spec path)", ("callbacks",),
-           metavar="NAME", required=True),
+    Option("--api", "the API whose callbacks to send (a bundled spec name or a spec path; or given by --spec)",
+           ("callbacks",), metavar="NAME"),
+    Option("--spec", "use this document (NAME=PATH, or a PATH the API is told from) for the API instead of the "
+           "bundled one", ("callbacks",), metavar="[NAME=]PATH", repeat=True, default=()),
     Option("--target", "your receiver's URL; {webhook} in it is replaced by each callback's name "
            "(e.g. https://host/cb/{webhook})", ("callbacks",), metavar="URL", required=True),
     Option("--client-cert", "client certificate for mutual TLS (may hold the key too)", ("callbacks",), metavar="PEM"),

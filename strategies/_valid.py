@@ -31,7 +31,7 @@ from conformance._errors import UsageError
 
 from . import formats
 from ._catalog import TargetModel
-from ._generation import Overlay, document_for
+from ._generation import Overlay, document_for, presence
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,7 +246,9 @@ def status_overlay(model: TargetModel, status: str | None) -> tuple[Overlay, ...
     if status not in values:
         raise UsageError(f"{model.api}: {status!r} is not a status of the {model.name} callback "
                          f"(known: {', '.join(map(str, values))})")
-    return (Overlay.of(place, {"const": status}),)
+    # Present all the way down: a document where records and status are optional (the provider's Global
+    # Payments callback) must still get bodies that carry the status asked for.
+    return (*presence(place), Overlay.of(place, {"const": status}))
 
 
 def callback_strategy(model: TargetModel, status: str | None = None, overlays: tuple[Overlay, ...] = ()

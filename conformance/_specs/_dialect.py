@@ -8,7 +8,10 @@ The differences that change what a schema means are rewritten here and nowhere e
 - boolean `exclusiveMinimum`/`exclusiveMaximum` -> the numeric form, taking `minimum`/`maximum`'s place;
 - a schema's `example` -> `examples: [example]` (media types and parameters keep `example`: 3.1 has it there).
 
-Everything else in 3.0 schemas already means the same in 2020-12. `servers[0].url` gives the base path
+Everything else in 3.0 schemas already means the same in 2020-12. In every version, OpenAPI's integer
+formats `int32` and `int64` bound the value (JSON Schema validators treat formats of numbers as
+annotations): `bound_integer_formats` writes the bounds as `minimum`/`maximum` where none is given, so the
+mock refuses, the checks judge and the strategies generate as Schemathesis and the provider read them. `servers[0].url` gives the base path
 whether it is relative or absolute (`https://host/api/v2` -> `/api/v2`), server variables taking their
 defaults.
 """
@@ -43,13 +46,7 @@ def to_31(document: dict[str, Any]) -> dict[str, Any]:
 
 def _normalise_schema(schema: Any) -> None:
     """Rewrite one schema object and every schema below it (iteratively: published schemas nest deeply)."""
-    stack = [schema]
-    seen: set[int] = set()
-    while stack:
-        node = stack.pop()
-        if not isinstance(node, dict) or id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in _walk(schema):
         if node.get("nullable") is True:
             _allow_null(node)
         node.pop("nullable", None)
@@ -59,6 +56,34 @@ def _normalise_schema(schema: Any) -> None:
                     node[keyword] = node.pop(bound)
         if "example" in node and "examples" not in node:
             node["examples"] = [node.pop("example")]
+
+
+_INTEGER_BOUNDS = {"int32": (-(2 ** 31), 2 ** 31 - 1), "int64": (-(2 ** 63), 2 ** 63 - 1)}
+
+
+def bound_integer_formats(document: dict[str, Any]) -> None:
+    """`minimum`/`maximum` from `format: int32|int64` on integer schemas that state no bound of their own."""
+    for schema in _schemas_of(document):
+        for node in _walk(schema):
+            bounds = _INTEGER_BOUNDS.get(node.get("format")) if isinstance(node.get("format"), str) else None
+            kinds = node.get("type")
+            if bounds is None or not (kinds == "integer" or isinstance(kinds, list) and "integer" in kinds):
+                continue
+            if "minimum" not in node and "exclusiveMinimum" not in node:
+                node["minimum"] = bounds[0]
+            if "maximum" not in node and "exclusiveMaximum" not in node:
+                node["maximum"] = bounds[1]
+
+
+def _walk(schema: Any) -> list[dict[str, Any]]:
+    """Every schema object from `schema` down (iteratively), each once."""
+    found, stack, seen = [], [schema], set()
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        found.append(node)
         for key in _SCHEMA_KEYS_WITH_SCHEMA:
             if isinstance(node.get(key), dict):
                 stack.append(node[key])
@@ -68,8 +93,9 @@ def _normalise_schema(schema: Any) -> None:
         for key in _SCHEMA_KEYS_WITH_MAPS:
             if isinstance(node.get(key), dict):
                 stack.extend(node[key].values())
-        if isinstance(node.get("items"), list):  # 3.0 forbids it, but tuple validation shows up in the wild
+        if isinstance(node.get("items"), list):
             stack.extend(node["items"])
+    return found
 
 
 def _allow_null(node: dict[str, Any]) -> None:

@@ -110,6 +110,7 @@ def _load(path: Path, api: str | None, stamp: object) -> Spec:
         findings += _findings.mend_patterns(document, patterns)
         if _dialect.is_30(document):
             _dialect.to_31(document)
+        _dialect.bound_integer_formats(document)
         _keep(digest, document, version, findings, patterns)
     else:
         document, version, findings, patterns = prepared

@@ -32,13 +32,15 @@ def _target(url: str) -> str:
     return url
 
 
-def _spec(name: str):
+def _spec(name: str | None, specs: list[str]):
+    """The document whose callbacks are sent: --spec's (named by --api or itself), else the bundled --api."""
     from .._errors import UsageError
-    from .._specs import SPEC_NAMES, load_spec
+    from .._specs import SPEC_NAMES
+    from ._specs_argument import one_spec
 
-    if "/" not in name and not name.endswith((".yaml", ".yml")) and name not in SPEC_NAMES:
+    if not specs and name and "/" not in name and not name.endswith((".yaml", ".yml")) and name not in SPEC_NAMES:
         raise UsageError(f"unknown API {name!r} (bundled: {', '.join(SPEC_NAMES)}; or give a spec path)")
-    return load_spec(name)
+    return one_spec(name, list(specs))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--client-key needs --client-cert")
     if args.client_cert and not target.startswith("https://"):
         raise UsageError("--client-cert (mutual TLS) needs an https:// --target")
-    spec = _spec(args.api)
+    spec = _spec(args.api, args.spec)
     if not webhooks(spec):
         raise UsageError(f"{spec.name} sends no callbacks (no webhooks in {spec.path})")
     chosen = profile(args.profile)

@@ -6,8 +6,10 @@
     conformance examples --api online-payments --operation createPayment --invalid any -n 20
     conformance examples --list --json
 
-Card data is redacted on the way out (PANs as first six and last four, no CVV or expiry), as in
-every report; the same seed prints the same examples.
+Examples are printed whole: they are the suite's own synthetic test data (card numbers from the
+documented test cards, `strategies.formats.TEST_CARDS`), valid as printed. Redaction applies to what
+a target sends back and to every report and log, not to data the tool made up. The same seed prints
+the same examples.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 
 from .._errors import ConformanceError, UsageError
 
-HELP = "Print generated requests and callbacks (valid or breaking one rule) as JSON lines, or list the targets."
+HELP = ("Print generated requests and callbacks (valid or breaking one rule) as JSON lines, or list the targets. "
+        "Printed whole: card numbers are documented test cards; redaction applies to what targets send and to reports.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         strategy = strategies.requests(args.api, name)
     else:
         strategy = strategies.callbacks(args.api, name, status=args.status)
-    lines = (json.dumps(_redacted(_shown(example)), default=str)  # ASCII: no line breaks hide in a line
+    lines = (json.dumps(_shown(example), default=str)  # ASCII: no line breaks hide in a line
              for example in _draw(strategies, strategy, args.n, args.seed))
     return _print(lines)
 
@@ -105,12 +108,6 @@ def _shown(example: Any) -> Any:
         }
     as_dict = getattr(example, "as_dict", None)
     return as_dict() if callable(as_dict) else example
-
-
-def _redacted(value: Any) -> Any:
-    from ..redaction import redact_data
-
-    return redact_data(value)
 
 
 def _list(strategies: Any, args: argparse.Namespace) -> int:
