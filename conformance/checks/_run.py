@@ -66,11 +66,12 @@ def callback_retry(view: SpecView, attempts: list[tuple[float, int]], refusals: 
 @check("{P}-READ-YOUR-WRITES", on=())
 def read_your_writes(view: SpecView, read_status: int | None, identity: Any, read_body: Any,
                      where: str) -> Iterator[Result]:
-    """A resource a create answered is readable by the document's read operation, and the read is about it."""
+    """A resource a create answered is readable by the document's read operation, and the read is about it
+    (`identity` None: this read's answer does not name its resource, so only its success is judged)."""
     rule = view.rule("{P}-READ-YOUR-WRITES")
     if read_status is None or not 200 <= read_status < 300:
         yield violation(rule, "A resource just created cannot be read", f"2xx from {where}", read_status)
-    elif str(identity) not in _strings(read_body):
+    elif identity is not None and str(identity) not in _strings(read_body):
         yield violation(rule, "The read answers about another resource", f"{where} names {identity}",
                         "a body that does not name it")
     else:

@@ -128,6 +128,7 @@ _OP, _GP, _PBB = "online-payments", "global-payments", "pay-by-bank"
 _OP_PAYMENT_ANSWERS = ("V2PaymentPost", "V2PaymentByIdGet", "V2PaymentGet", "V2PaymentPatch", "V2CapturePost",
                        "V2CaptureByIdGet", "V2CaptureGet")
 _OP_REFUND_ANSWERS = ("V2RefundPost", "V2RefundByIdGet", "V2RefundGet")
+_OP_READS_BY_REQUEST = ("V2PaymentGet", "V2CaptureGet", "V2RefundGet", "V2VerificationGet", "V2FraudCheckget")
 _GP_CALLBACK = "paymentInitiationStatus"
 
 _CATALOGUE = (
@@ -165,6 +166,20 @@ _CATALOGUE = (
           Mutate(ReplaceBody({"error": "the request breaks the spec"}), statuses=(400,), validation_only=True)),
     Fault("op-invalid-request-accepted", "A payment request that breaks the spec is answered 200 as if it were "
           "valid.", "OP-REJECTS-INVALID-REQUEST", _OP, Switch("validation")),
+    Fault("op-read-by-request-id-answers-another", "Reads by requestIdentifier answer about another write (their "
+          "requestId is not the one asked for).", "OP-READ-BY-REQUEST-ID", _OP,
+          Mutate(Replace("/requestId", "5d0c1a2e-0000-4a7b-9c1d-000000000000"), operations=_OP_READS_BY_REQUEST)),
+    Fault("op-read-by-id-answers-another", "Reads of /payments/{id} answer about another transaction (their "
+          "transactionId is not the path's).", "OP-TRANSACTION-ID-IS-PATH-ID", _OP,
+          Mutate(Replace("/transactionId", "00000000-dead-4bad-8bad-000000000000"), operations=("V2PaymentByIdGet",))),
+    Fault("op-verification-never-declined", "Card verifications the issuer declines are answered SUCCESS.",
+          "OP-SCENARIO-VERIFICATION-DECLINED", _OP,
+          Mutate(Replace("/responseStatus", "SUCCESS"), operations=("V2VerificationPost",),
+                 when=(("/responseStatus", "DENIED"),))),
+    Fault("op-fraud-decline-ignored", "Fraud checks the engine declines are answered ACCEPT.",
+          "OP-SCENARIO-FRAUD-DECLINE", _OP,
+          Mutate(Replace("/riskDecision/fraudRuleAction", "ACCEPT"), operations=("V2FraudCheckPost",),
+                 when=(("/riskDecision/fraudRuleAction", "DECLINE"),))),
     # Global Payments
     Fault("gp-rejected-without-exceptions", "REJECTED payments are called back without their exceptions.",
           "GP-CALLBACK-EXCEPTIONS-CONDITIONAL", _GP,
@@ -185,6 +200,17 @@ _CATALOGUE = (
           Mutate(ReplaceBody({"message": "the request breaks the spec"}), statuses=(400,), validation_only=True)),
     Fault("gp-auth-not-enforced", "Global Payments serves requests whose bearer token is missing, malformed, "
           "expired or lacks the scope.", "GP-AUTH-ENFORCED", _GP, Switch("auth")),
+    Fault("gp-ack-names-another-payment", "The initiation acknowledgement carries an endToEndId other than the "
+          "one sent.", "GP-ACK-ECHOES-END-TO-END-ID", _GP,
+          Mutate(Replace("/paymentInitiationResponse/endToEndId", "NOT-THE-ID-SENT"), operations=("initiatePayments",))),
+    Fault("gp-details-answer-another-payment", "Details reads by firmRootId answer about another payment.",
+          "GP-DETAILS-READ-ANSWERS-ASKED-ID", _GP,
+          Mutate(Replace("/firmRootId", "00000000-dead-4bad-8bad-000000000000"), operations=("getPaymentDetails",))),
+    Fault("gp-first-callback-not-pending", "The first payment's first callback already says COMPLETED (PENDING "
+          "skipped).", "GP-FIRST-CALLBACK-PENDING", _GP, SkipStatus("PENDING"), once=True),
+    Fault("gp-callback-names-unknown-payment", "Callbacks name a firmRootId no initiation was given.",
+          "GP-CALLBACK-CORRELATES-WITH-INITIATION", _GP,
+          Mutate(Replace("/firmRootId", "00000000-dead-4bad-8bad-000000000000"), webhooks=(_GP_CALLBACK,))),
     Fault("gp-non-iso-date", "createDateTime in callbacks is not ISO 8601 (\"27/07/2023 07:41:54\").",
           "GP-FIELD-FORMAT", _GP, Mutate(Replace("/createDateTime", "27/07/2023 07:41:54"), webhooks=(_GP_CALLBACK,))),
     # Pay By Bank
