@@ -109,6 +109,17 @@ DOMAIN_FORMATS = {
 """Format name -> predicate. A predicate is true for values of other types, as JSON Schema formats are."""
 
 
+_DAY_TOKEN = re.compile(r"^\$today(?:([+-])(\d+)d)?$")
+
+
+def day_offset(token: object) -> int | None:
+    """Days after today that a rules table's "$today" / "$today+Nd" / "$today-Nd" stands for; None for other values."""
+    match = _DAY_TOKEN.match(token) if isinstance(token, str) else None
+    if match is None:
+        return None
+    return int(match.group(2) or 0) * (-1 if match.group(1) == "-" else 1)
+
+
 def format_checker() -> FormatChecker:
     """The standard 2020-12 formats (date, date-time, uri, uuid, ...) plus the domain ones."""
     checker = FormatChecker(formats=Draft202012Validator.FORMAT_CHECKER.checkers.keys())

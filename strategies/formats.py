@@ -24,7 +24,7 @@ import pycountry
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from conformance.formats import currency_codes, luhn_valid
+from conformance.formats import currency_codes, day_offset
 
 __all__ = [
     "NETWORKS",
@@ -245,13 +245,10 @@ def not_before_format(format_name: str, token: str) -> str:
 
 
 def resolve_day(token: str) -> _date:
-    """The day a `$today` or `$today+Nd` token stands for (UTC), the rules tables' date notation."""
-    if not token.startswith("$today"):
-        raise ValueError(f"unknown date token {token!r}; expected $today or $today+Nd")
-    rest = token.removeprefix("$today")
-    days = int(rest[1:-1]) if rest.startswith("+") and rest.endswith("d") else 0
-    if rest and not (rest.startswith("+") and rest.endswith("d")):
-        raise ValueError(f"unknown date token {token!r}; expected $today or $today+Nd")
+    """The day a `$today`, `$today+Nd` or `$today-Nd` token stands for (UTC), the rules tables' date notation."""
+    days = day_offset(token)
+    if days is None:
+        raise ValueError(f"unknown date token {token!r}; expected $today, $today+Nd or $today-Nd")
     return datetime.now(UTC).date() + timedelta(days=days)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from .. import pointers
+from ..formats import day_offset  # noqa: F401 - the mock's modules take it from here
 from ..pointers import MISSING
 
 
@@ -78,17 +78,6 @@ def iso_timestamp(moment: datetime | None = None) -> str:
     """ISO 8601 with milliseconds and a Z, like the providers' examples: 2023-07-27T07:41:54.773Z."""
     moment = moment or utc_now()
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-_DAY_TOKEN = re.compile(r"^\$today(?:([+-])(\d+)d)?$")
-
-
-def day_offset(token: str) -> int | None:
-    """Days after today that a "$today" / "$today+Nd" / "$today-Nd" token stands for; None for other text."""
-    match = _DAY_TOKEN.match(token) if isinstance(token, str) else None
-    if match is None:
-        return None
-    return int(match.group(2) or 0) * (-1 if match.group(1) == "-" else 1)
 
 
 def dumps(value: Any) -> bytes:

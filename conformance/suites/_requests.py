@@ -9,7 +9,6 @@ a scenario never collides with an earlier one. Parameters come from their schema
 from __future__ import annotations
 
 import copy
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,8 +17,7 @@ from typing import Any
 from .._specs import Spec
 from .._specs._rules import StateMachine
 from ..checks import MISSING, evaluate_one, resolve, set_pointer, view
-
-_TODAY = re.compile(r"^\$today(?:([+-])(\d+)d)?$")
+from ..formats import day_offset
 
 
 @dataclass
@@ -58,9 +56,8 @@ def resolve_value(value: Any, given: Any = MISSING, shape: Any = MISSING) -> Any
             raise NotDrivable("the scenario asks for a value the operation's example does not carry")
         return shape
     if isinstance(value, str):
-        today = _TODAY.match(value)
-        if today:
-            days = int(today.group(2) or 0) * (-1 if today.group(1) == "-" else 1)
+        days = day_offset(value)
+        if days is not None:
             day = datetime.now(UTC).date() + timedelta(days=days)
             if isinstance(shape, dict) and {"month", "year"} <= set(shape):
                 if days < 0:  # an earlier month, whatever the day: an expiry is good to the end of its month
