@@ -372,12 +372,41 @@ class Api:
         same_shape = not created and self._same_answer(record.operation, operation_id, status)
         overlays = [record.answered if same_shape else {},
                     {k: v for k, v in record.fields.items() if not k.startswith("limit:")}, answer_of or {}]
-        last = [record.last] if seen is not None and record.last and record.status == record.last_status else []
+        last = [self._last_in_read(kind.machine, seen, pointer, record.last)] \
+            if seen is not None and record.last and record.status == record.last_status else []
         body = self.answers.build(pointer, template, record, machine=kind.machine, observation=seen,
                                   overlays=overlays, set_at=set_at, record_overlays=last)
         if same_shape:  # a read shows what the create answered: its echoes and masked PANs too
             body = self._table_values(record.operation, body, record)
         return self._table_values(operation_id, body, record)
+
+    def _last_in_read(self, machine: StateMachine, seen: Observation, pointer: str,
+                      last: dict[str, Any]) -> dict[str, Any]:
+        """The fields the last status carries (`expect.callbacks.last`, next to the status in the callback record)
+        as a read shows them: next to the read's status field, each under the read's property of the same schema
+        (Global Payments: a callback's `exceptions` are a status read's `paymentStatus.exception`)."""
+        callback = next((s for s in machine.observed_in if s.webhook in self.spec.webhooks), None)
+        body = self.spec.request_schema(self.spec.webhooks[callback.webhook]) if callback is not None else None
+        if body is None:
+            return last
+        source = self.spec.schema_at(body, callback.records + pointers.join(
+            pointers.split(machine.field_in(callback))[:-1]))
+        beside = pointers.split(machine.field_in(seen))[:-1]
+        target = self.spec.schema_at(pointer, seen.records + pointers.join(beside))
+        if source is None or target is None:
+            return last
+        theirs = self.answers._properties(self.answers.instances.node(source))
+        mine = self.answers._properties(self.answers.instances.node(target))
+        placed: dict[str, Any] = {}
+        for name, value in last.items():
+            same = [own for own, schema in mine.items() if schema == theirs.get(name)]
+            if name in mine or len(same) != 1:
+                placed[name] = value
+            else:
+                placed[same[0]] = value
+        for part in reversed(beside):
+            placed = {part: placed}
+        return placed
 
     def _same_answer(self, created_by: str, operation_id: str, status: int) -> bool:
         """Whether a read answers with the schema the create answered with (OP's transaction reads do)."""

@@ -6,7 +6,6 @@ awaited never happens; nothing asserts on timing.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import http.server
 import itertools
@@ -61,9 +60,15 @@ def spec(name: str):
     return _SPECS[name]
 
 
-def example(api: str, operation_id: str) -> Any:
-    """A fresh copy of the operation's canonical (first) request example."""
-    return copy.deepcopy(next(iter(spec(api).examples(operation_id).values())))
+def example(api: str, operation_id: str, *preferred: str) -> Any:
+    """A fresh copy of the operation's canonical (first) request example, or the first of `preferred` it has."""
+    return spec(api).example_request(operation_id, preferred)
+
+
+def gp_ack(response: httpx.Response) -> dict[str, Any]:
+    """The `{endToEndId, firmRootId}` of a Global Payments 202 acknowledgement (the test fails on anything else)."""
+    assert response.status_code == 202, response.text
+    return response.json()["paymentInitiationResponse"]
 
 
 def set_pointer(document: dict[str, Any], pointer: str, value: Any) -> None:
@@ -126,9 +131,9 @@ class Api:
 
     # Shorthands with the headers each API needs.
     def op(self, method: str, path: str, body: Any = None, request_id: str | None = None, **kw: Any) -> httpx.Response:
+        # request-id on every request: writes need a fresh one, and some reads (captures, reads by request) too.
         headers = {"merchant-id": MERCHANT_ID, **kw.pop("headers", {})}
-        if method != "GET":
-            headers.setdefault("request-id", request_id or unique("r"))
+        headers.setdefault("request-id", request_id or unique("r"))
         return self.request("online-payments", method, path, body, headers=headers, **kw)
 
     def gp(self, method: str, path: str, body: Any = None, **kw: Any) -> httpx.Response:
@@ -142,19 +147,25 @@ class Api:
 
     # Common flows.
     def sale(self, **changes: Any) -> dict[str, Any]:
-        body = example("online-payments", "createPayment")
+        body = example("online-payments", "V2PaymentPost")
         body.update(changes)
         response = self.op("POST", "/payments", body)
         assert response.status_code == 200, response.text
         return response.json()
 
     def gp_payment(self, **changes: Any) -> httpx.Response:
-        body = example("global-payments", "initiatePayment")
-        body["requestedExecutionDate"] = utc_today().isoformat()
-        body["paymentIdentifiers"]["endToEndId"] = unique("E")
+        """The canonical initiation (`{payments: {...}}`) for today with a fresh endToEndId, `changes` (pointer:
+        value, from the body's root) applied."""
+        body = example("global-payments", "initiatePayments")
+        body["payments"]["requestedExecutionDate"] = utc_today().isoformat()
+        body["payments"]["paymentIdentifiers"]["endToEndId"] = unique("E")
         for pointer, value in changes.items():
             set_pointer(body, pointer, value)
         return self.gp("POST", "/payments", body)
+
+    def gp_initiated(self, **changes: Any) -> dict[str, Any]:
+        """`gp_payment`'s acknowledgement: `{endToEndId, firmRootId}`."""
+        return gp_ack(self.gp_payment(**changes))
 
     def pbb_payment(self, **changes: Any) -> httpx.Response:
         body = example("pay-by-bank", "createPayment")
@@ -256,29 +267,54 @@ class Receiver:
 # -- the scenario runner ---------------------------------------------------------------------------------------------
 
 _DATE = re.compile(r"^\$today(?:([+-])(\d+)d)?$")
+_MISSING = object()
 
 
-def _resolve(value: Any, given: httpx.Response | None) -> Any:
+def _resolve(value: Any, given: httpx.Response | None, current: Any = _MISSING) -> Any:
+    """A scenario value with `$response.body#`, `$today[+-Nd]` and `$present` resolved; `current` is the example's
+    value there (`$present` keeps it; a date replacing a card expiry {month, year} takes that day's month)."""
+    if value == "$present":
+        assert current is not _MISSING, "the scenario asks for a value its example does not carry"
+        return current
     if isinstance(value, str) and value.startswith("$response.body#"):
         assert given is not None
         return get_pointer(given.json(), value[len("$response.body#"):])
     if isinstance(value, str) and _DATE.match(value):
         sign, days = _DATE.match(value).groups()
         delta = int(days or 0) * (-1 if sign == "-" else 1)
-        return (utc_today() + dt.timedelta(days=delta)).isoformat()
+        day = utc_today() + dt.timedelta(days=delta)
+        if isinstance(current, dict) and {"month", "year"} <= set(current):
+            if delta < 0:  # a card is good to the end of its expiry month: the month before this one
+                day = day.replace(day=1) - dt.timedelta(days=1)
+            return {**current, "month": day.month, "year": day.year}
+        return day.isoformat()
     return value
 
 
+def _fresh_body_keys(spec_name: str, operation_id: str, body: Any) -> None:
+    """Every scenario is a new resource: the idempotency keys the rules table reads from the body get new values
+    (header keys are fresh already, see `Api.op` and `Api.pbb`)."""
+    for entry in spec(spec_name).rules.idempotency:
+        if operation_id in entry.operations and entry.key.startswith("$request.body#"):
+            set_pointer(body, entry.key.partition("#")[2], unique("K"))
+
+
 def scenario_request(api: Api, spec_name: str, operation_id: str, when: dict[str, Any],
-                     given: httpx.Response | None = None, path: dict[str, Any] | None = None) -> httpx.Response:
-    """Send the operation's canonical example with `when` applied, as a rules-table scenario says."""
+                     given: httpx.Response | None = None, path: dict[str, Any] | None = None,
+                     example_names: tuple[str, ...] = ()) -> httpx.Response:
+    """Send the operation's example (the first, or the first of `example_names` the document has) with `when`
+    applied, as a rules-table scenario says."""
     the_spec = spec(spec_name)
     operation = the_spec.operations[operation_id]
-    body = example(spec_name, operation_id)
-    if spec_name == "global-payments" and operation_id == "initiatePayment":
-        body["paymentIdentifiers"]["endToEndId"] = unique("E")  # every scenario is a new payment
+    body = example(spec_name, operation_id, *example_names)
+    if isinstance(body, dict):
+        _fresh_body_keys(spec_name, operation_id, body)
     for pointer, value in when.items():
-        set_pointer(body, pointer, _resolve(value, given))
+        try:
+            current = get_pointer(body, pointer)
+        except (KeyError, IndexError, TypeError):
+            current = _MISSING
+        set_pointer(body, pointer, _resolve(value, given, current))
     url_path = operation.path
     for name, value in (path or {}).items():
         url_path = url_path.replace("{" + name + "}", str(_resolve(value, given)))

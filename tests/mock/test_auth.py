@@ -10,15 +10,15 @@ from mock_support import Api, example, spec, unique
 
 from conformance.mock import MockServer
 
-APIS = {
-    "online-payments": ("POST", "/payments", lambda: example("online-payments", "createPayment")),
-    "global-payments": ("GET", "/payments/status", None),
-    "pay-by-bank": ("POST", "/payments", lambda: example("pay-by-bank", "createPayment")),
+APIS = {  # name: (operationId, method, path, body)
+    "online-payments": ("V2PaymentPost", "POST", "/payments", lambda: example("online-payments", "V2PaymentPost")),
+    "global-payments": ("getPaymentStatus", "GET", "/payments/status", None),
+    "pay-by-bank": ("createPayment", "POST", "/payments", lambda: example("pay-by-bank", "createPayment")),
 }
 
 
 def _call(api: Api, name: str, token: str | None) -> object:
-    method, path, body = APIS[name]
+    _, method, path, body = APIS[name]
     headers = {"merchant-id": "998482157630", "request-id": unique("r"), "Idempotency-Key": unique("k")}
     params = {"endToEndId": "NOSUCHPAYMENT"} if name == "global-payments" else None
     return api.request(name, method, path, body() if body else None, token=token, headers=headers, params=params)
@@ -26,9 +26,8 @@ def _call(api: Api, name: str, token: str | None) -> object:
 
 def _assert_error(name: str, response, status: int) -> None:
     assert response.status_code == status, response.text
-    schema = spec(name).rules.errors.schema
-    if name == "pay-by-bank":  # non-validation errors use the plain error body
-        schema = "#/components/schemas/ErrorResponse"
+    schema = spec(name).response_schema(APIS[name][0], status)  # the error body the operation documents
+    assert schema is not None, f"{APIS[name][0]} documents no {status}"
     assert list(spec(name).validator(schema, "response").iter_errors(response.json())) == []
     if status == 401:
         assert response.headers["www-authenticate"].startswith("Bearer")
@@ -38,14 +37,24 @@ def _assert_error(name: str, response, status: int) -> None:
 def test_missing_and_malformed_tokens_get_401(api, name):
     _assert_error(name, _call(api, name, None), 401)
     _assert_error(name, _call(api, name, "not-a-token-we-issued"), 401)
-    response = api.request(name, APIS[name][0], APIS[name][1], token=None, headers={"authorization": "Basic abc"})
+    response = api.request(name, APIS[name][1], APIS[name][2], token=None, headers={"authorization": "Basic abc"})
     _assert_error(name, response, 401)
+
+
+PASSED = {  # what a request past the token check gets
+    "online-payments": (200, None),
+    "global-payments": (400, "10009"),  # the status read names no payment: unknown id, not an auth error
+    "pay-by-bank": (201, None),
+}
 
 
 @pytest.mark.parametrize("name", list(APIS))
 def test_a_good_token_passes(api, name):
     response = _call(api, name, "default")
-    assert response.status_code in (200, 201, 404), response.text  # 404: the status read asks for no payment
+    status, code = PASSED[name]
+    assert response.status_code == status, response.text
+    if code is not None:
+        assert response.json()["errors"][0]["errorDetails"][0]["errorCode"] == code
 
 
 def test_wrong_scope_gets_403_and_expired_gets_401():

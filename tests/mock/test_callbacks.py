@@ -8,12 +8,14 @@ import ssl
 import httpx
 import pytest
 import trustme
-from mock_support import Api, Receiver, wait_until
+from mock_support import Api, Receiver, spec, wait_until
 
 from conformance import UsageError
 from conformance.mock import MockServer, RetryPolicy
 
-NORMAL_PATH = ["PENDING", "PENDING_POSTING", "COMPLETED", "COMPLETED_CREDITED"]
+# The canonical initiation for today (UK Faster Payments) completes (GP-SCENARIO-COMPLETED).
+NORMAL_PATH = list(spec("global-payments").rules.scenario("GP-SCENARIO-COMPLETED").callbacks.statuses)
+TWO_CALLBACKS = {"/payments/paymentAmount": 100.04}  # GP-SCENARIO-REJECTED: PENDING, then REJECTED
 
 
 def test_a_receiver_answering_500_twice_gets_the_callback_three_times_and_no_more():
@@ -21,8 +23,8 @@ def test_a_receiver_answering_500_twice_gets_the_callback_three_times_and_no_mor
     with Receiver(plan=[500, 500]) as receiver, MockServer(callback_url=receiver.url, retry=policy,
                                                              callback_interval=0.01) as mock:
         api = Api(mock)
-        ack = api.gp_payment().json()
-        wait_until(lambda: receiver.gp_statuses(ack["firmRootId"])[-1:] == ["COMPLETED_CREDITED"], what="delivery")
+        ack = api.gp_initiated()
+        wait_until(lambda: receiver.gp_statuses(ack["firmRootId"])[-1:] == NORMAL_PATH[-1:], what="delivery")
         assert mock.wait_idle()  # the last status reached, every callback delivered: nothing more will come
         # Callbacks of one payment go out one after another: nothing overtakes the PENDING being retried.
         assert receiver.gp_statuses(ack["firmRootId"]) == ["PENDING"] * 3 + NORMAL_PATH[1:]
@@ -48,9 +50,9 @@ def test_undeliverable_callbacks_are_retried_then_given_up_and_recorded():
     with Receiver(default=500) as receiver, MockServer(callback_url=receiver.url, retry=policy,
                                                          callback_interval=0.01) as mock:
         api = Api(mock)
-        ack = api.gp_payment(**{"/value/amount": "100.05"}).json()  # PENDING then BLOCKED
+        ack = api.gp_initiated(**TWO_CALLBACKS)  # PENDING then REJECTED
         wait_until(lambda: len(mock.given_up) == 2, what="both callbacks to be given up")
-        assert receiver.gp_statuses(ack["firmRootId"]) == ["PENDING"] * 3 + ["BLOCKED"] * 3
+        assert receiver.gp_statuses(ack["firmRootId"]) == ["PENDING"] * 3 + ["REJECTED"] * 3
         first = mock.given_up[0]
         assert first["attempts"] == 3 and first["last_status"] == 500 and first["url"] == receiver.url
         assert first["body"]["callbacks"][0]["paymentStatus"] == "PENDING"
@@ -84,7 +86,7 @@ def test_a_receiver_that_does_not_answer_in_time_is_retried():
     with Receiver(delay=0.5) as receiver, MockServer(callback_url=receiver.url, retry=policy,
                                                      callback_interval=0.01) as mock:
         api = Api(mock)
-        ack = api.gp_payment(**{"/value/amount": "100.05"}).json()
+        ack = api.gp_initiated(**TWO_CALLBACKS)
         wait_until(lambda: len(mock.given_up) == 2, what="both callbacks to be given up")
         attempts = [entry for entry in mock.callback_log if entry["resource"] == ack["firmRootId"]]
         assert len(attempts) == 4 and all("timed out" in a["error"] for a in attempts)
@@ -111,8 +113,8 @@ def test_the_admin_endpoint_registers_the_callback_url(mock, api):
         registered = api.http.post(mock.origin + "/_mock/callback-url", json={"url": receiver.url})
         assert registered.status_code == 200 and registered.json() == {"url": receiver.url}
         assert mock.callback_url == receiver.url
-        ack = api.gp_payment().json()
-        wait_until(lambda: receiver.gp_statuses(ack["firmRootId"]) == NORMAL_PATH, what="all four callbacks")
+        ack = api.gp_initiated()
+        wait_until(lambda: receiver.gp_statuses(ack["firmRootId"]) == NORMAL_PATH, what="every callback")
         assert receiver.received[0]["content_type"] == "application/json"
         assert api.http.post(mock.origin + "/_mock/callback-url", json={"url": "ftp://x"}).status_code == 400
         assert api.http.post(mock.origin + "/_mock/callback-url", content=b"nope").status_code == 400
@@ -152,7 +154,7 @@ def test_mutual_tls_on_the_callback_channel(pki):
         with MockServer(callback_url=receiver.url, retry=policy, callback_interval=0.01,
                         callback_client_cert=pki["client"], callback_ca=pki["ca"]) as mock:
             api = Api(mock)
-            ack = api.gp_payment().json()
+            ack = api.gp_initiated()
             wait_until(lambda: receiver.gp_statuses(ack["firmRootId"]) == NORMAL_PATH, what="callbacks over mTLS")
             presented = receiver.received[0]["peer_cert"]  # the mock's client certificate, as the receiver saw it
             assert ("DNS", "conformance-mock-client") in presented["subjectAltName"]
@@ -161,7 +163,7 @@ def test_mutual_tls_on_the_callback_channel(pki):
         with MockServer(callback_url=receiver.url, retry=policy, callback_interval=0.01,
                         callback_ca=pki["ca"]) as mock:
             api = Api(mock)
-            api.gp_payment(**{"/value/amount": "100.05"})
+            api.gp_initiated(**TWO_CALLBACKS)
             wait_until(lambda: len(mock.given_up) == 2, what="callbacks to be given up")
             assert all(entry["last_status"] is None for entry in mock.given_up)
             api.close()

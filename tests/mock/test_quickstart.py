@@ -22,7 +22,7 @@ def test_token_then_payment_answers_like_the_seed(mock, api):
     assert issued["expires_in"] == 3599
     assert issued["access_token"]
 
-    request = example("online-payments", "createPayment")
+    request = example("online-payments", "V2PaymentPost")
     payment = api.request(
         "online-payments", "POST", "/payments", request, token=issued["access_token"],
         headers={"merchant-id": MERCHANT_ID, "request-id": "10cc0270-7bed-11e9-a188-1763956dd7f6", "minorVersion": ""},
@@ -39,7 +39,8 @@ def test_token_then_payment_answers_like_the_seed(mock, api):
     assert "4012000033330026" not in payment.text
     assert body["amount"] == 1234 and body["currency"] == "USD"
     assert body["remainingRefundableAmount"] == 1234 and body["remainingAuthAmount"] == 0
-    assert body["merchant"]["merchantId"] == MERCHANT_ID
+    # merchant.merchantId is not asserted: it is the provider's own id (the seed's answer shows one unlike the
+    # merchant-id header) and neither the document nor the rules table ties it to the request.
     assert body["merchant"]["merchantSoftware"]["companyName"] == "Payment Company"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", body["transactionDate"])
     request_info = body["paymentRequest"]
@@ -49,7 +50,7 @@ def test_token_then_payment_answers_like_the_seed(mock, api):
     assert request_info["captures"][0]["captureRemainingRefundableAmount"] == 1234
 
     # The answer is what the spec documents (the loader's validator, readOnly/writeOnly honoured).
-    validator = spec("online-payments").validator("#/components/schemas/Payment", "response")
+    validator = spec("online-payments").validator(spec("online-payments").response_schema("V2PaymentPost", 200))
     assert list(validator.iter_errors(body)) == []
 
     read = api.op("GET", f"/payments/{body['transactionId']}")
