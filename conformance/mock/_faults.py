@@ -196,7 +196,7 @@ _CATALOGUE = (
     Fault("gp-duplicate-accepted", "A reused endToEndId is not checked: a repeat, or another payload, gets a new "
           "payment.", "GP-DUPLICATE-END-TO-END-ID", _GP, Switch("idempotency")),
     Fault("gp-malformed-error-body", "Global Payments answers validation errors (400) with {\"message\": ...} "
-          "instead of exceptions.", "GP-ERROR-SHAPE", _GP,
+          "instead of its errors body.", "GP-ERROR-SHAPE", _GP,
           Mutate(ReplaceBody({"message": "the request breaks the spec"}), statuses=(400,), validation_only=True)),
     Fault("gp-auth-not-enforced", "Global Payments serves requests whose bearer token is missing, malformed, "
           "expired or lacks the scope.", "GP-AUTH-ENFORCED", _GP, Switch("auth")),
