@@ -66,12 +66,28 @@ class AnswerBuilder:
         key = f"minimal:{pointer}"
         if key not in self._templates:
             validator = self.validator(pointer)
-            built = self.instances.build(self.instances.node(pointer))
+            built = self._completed(pointer, self.instances.build(self.instances.node(pointer)))
             if not validator.is_valid(built):
                 problems = "; ".join(str(e)[:120] for e in list(validator.iter_errors(built))[:2])
                 logger.warning("the mock's template for %s is not valid: %s", pointer, problems)
             self._templates[key] = built
         return copy.deepcopy(self._templates[key])
+
+    def _completed(self, pointer: str, built: Any) -> Any:
+        """`built` with the properties a conditional requires added (an `if`/`then` the builder cannot see:
+        Global Payments' Chile ACH payment type requires tax information)."""
+        validator = self.validator(pointer)
+        for _ in range(MAX_REPAIRS):
+            missing = [(list(error.instance_path), error.kind.property) for error in validator.iter_errors(built)
+                       if error.kind.name == "required" and isinstance(error.kind.property, str)]
+            if not missing:
+                break
+            for path, name in missing:
+                where = self.spec.schema_at(pointer, pointers.instance_pointer(path) + "/" + pointers.escape(name))
+                if where is None:
+                    return built
+                pointers.set_path(built, [*path, name], self.instances.build(self.instances.node(where)))
+        return built
 
     def response_examples(self, operation_id: str, status: int) -> list[Any]:
         media = next(iter((self.spec.response(operation_id, status).get("content") or {}).values()), None)
