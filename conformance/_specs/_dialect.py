@@ -11,9 +11,10 @@ The differences that change what a schema means are rewritten here and nowhere e
 Everything else in 3.0 schemas already means the same in 2020-12. In every version, OpenAPI's integer
 formats `int32` and `int64` bound the value (JSON Schema validators treat formats of numbers as
 annotations): `bound_integer_formats` writes the bounds as `minimum`/`maximum` where none is given, so the
-mock refuses, the checks judge and the strategies generate as Schemathesis and the provider read them. `servers[0].url` gives the base path
-whether it is relative or absolute (`https://host/api/v2` -> `/api/v2`), server variables taking their
-defaults.
+mock refuses, the checks judge and the strategies generate as Schemathesis and the provider read them.
+
+`servers[0].url` gives the base path whether it is relative or absolute (`https://host/api/v2` ->
+`/api/v2`), server variables taking their defaults.
 """
 
 from __future__ import annotations

@@ -202,7 +202,8 @@ _CATALOGUE = (
           "expired or lacks the scope.", "GP-AUTH-ENFORCED", _GP, Switch("auth")),
     Fault("gp-ack-names-another-payment", "The initiation acknowledgement carries an endToEndId other than the "
           "one sent.", "GP-ACK-ECHOES-END-TO-END-ID", _GP,
-          Mutate(Replace("/paymentInitiationResponse/endToEndId", "NOT-THE-ID-SENT"), operations=("initiatePayments",))),
+          Mutate(Replace("/paymentInitiationResponse/endToEndId", "NOT-THE-ID-SENT"),
+                 operations=("initiatePayments",))),
     Fault("gp-details-answer-another-payment", "Details reads by firmRootId answer about another payment.",
           "GP-DETAILS-READ-ANSWERS-ASKED-ID", _GP,
           Mutate(Replace("/firmRootId", "00000000-dead-4bad-8bad-000000000000"), operations=("getPaymentDetails",))),

@@ -221,7 +221,8 @@ class OnlinePayments(Api):
             "transactionDate": now, "amount": amount, "paymentRequest": payment_request,
         }
         if capture_method == "DELAYED" and state == "AUTHORIZED":
-            payment_request["captures"] = [{"captureId": new_id(), "amount": amount, "transactionStatusCode": "RECEIVED"}]
+            payment_request["captures"] = [{"captureId": new_id(), "amount": amount,
+                                            "transactionStatusCode": "RECEIVED"}]
             state_fields["captureTime"] = iso_timestamp(_tomorrow())
         elif capture_status:
             payment_request["captures"] = [{"captureId": new_id(), "amount": amount,
