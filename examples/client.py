@@ -11,9 +11,10 @@ client must do when the network and the provider misbehave:
 - retries are bounded (4) and spaced (exponential back-off with jitter, at least 0.125 s), wait at least
   what `Retry-After` says, and are only for what may succeed later: no answer, 5xx, 408, 429. A 4xx
   means the request is wrong: sending it again unchanged cannot help;
-- polling a status is bounded (40 reads, 0.25 s apart) and stops at a final status;
-- follow-ups are asked only of resources in a state that allows them (capture an AUTHORIZED payment,
-  refund what was captured, pay out of a SETTLED payment);
+- polling a status is bounded (40 reads, 0.25 s apart) and stops at an outcome (a final status, or
+  Global Payments' COMPLETED) or at an answer other than 200;
+- follow-ups are asked only of resources in a state that allows them (capture or void an AUTHORIZED
+  payment, refund a CLOSED sale, pay out of a SETTLED payment);
 - no card data or token in a URL; https for every URL handed to the provider.
 
 It reads where to go from the environment `conformance client` sets (CONFORMANCE_TOKEN_URL,
@@ -163,86 +164,136 @@ class PaymentsClient:
 
 
 def poll(read: Any, status_of: Any, final: set[str], polls: int = 40, every: float = 0.25) -> Any:
-    """Read until the status is final, at most `polls` times, `every` seconds apart; the last body read."""
+    """Read until the status is final, at most `polls` times, `every` seconds apart; the last body read.
+
+    An answer other than 200 ends the polling: call() already retried what may succeed later, and a 4xx
+    (an unknown id) is not going to change by asking again."""
     body = None
-    for _ in range(polls):
+    for number in range(polls):
+        if number:
+            time.sleep(every)
         response = read()
-        if response.status_code == 200:
-            body = response.json()
-            if status_of(body) in final:
-                return body
-        time.sleep(every)
+        if response.status_code != 200:
+            return body
+        body = response.json()
+        if status_of(body) in final:
+            return body
     return body
+
+
+# -- the requests: your orders, cards and accounts go here -------------------------------------------------------
+
+MERCHANT = {"merchantSoftware": {"companyName": "Example Shop", "productName": "checkout"}}
+
+
+def order_number() -> str:
+    """A new order's number: two orders of the same amount are two requests, not one sent twice."""
+    return f"ORDER-{uuid.uuid4().hex[:12]}"
+
+
+def card_payment(amount: int, capture: str, order: str) -> dict[str, Any]:
+    """An Online Payments card payment: captureMethod NOW is a sale, MANUAL an authorization captured later."""
+    expiry = {"month": 12, "year": datetime.date.today().year + 2}
+    return {"captureMethod": capture, "amount": amount, "currency": "USD", "merchant": MERCHANT,
+            "merchantOrderNumber": order,
+            "paymentMethodType": {"card": {"accountNumber": "4012000033330026", "expiry": expiry}},
+            "initiatorType": "CARDHOLDER", "accountOnFile": "NOT_STORED"}
+
+
+def card_refund(transaction_id: str, amount: int) -> dict[str, Any]:
+    """A refund of part of an earlier Online Payments payment."""
+    return {"amount": amount, "currency": "USD", "merchant": MERCHANT,
+            "paymentMethodType": {"transactionReference": {"transactionReferenceId": transaction_id}}}
+
+
+def global_payment(end_to_end_id: str, amount: float, invoice: str) -> dict[str, Any]:
+    """A Global Payments UK Faster Payment for today, naming the invoice it pays; its endToEndId is the idempotency
+    key."""
+    return {"payments": {
+        "requestedExecutionDate": datetime.datetime.now(datetime.UTC).date().isoformat(),
+        "paymentIdentifiers": {"endToEndId": end_to_end_id}, "transferType": "CREDIT", "paymentType": "RTP",
+        "paymentCurrency": "GBP", "paymentAmount": amount,
+        "debtor": {"debtorName": "Example Shop Ltd", "debtorAccount": {"accountId": "40051234", "accountType": "DDA"}},
+        "debtorAgent": {"financialInstitutionId": {"bic": "CHASGB2L"}},
+        "creditorAgent": {"financialInstitutionId": {"clearingSystemId": {"id": "309634"}}},
+        "creditor": {"creditorName": "Supplier Ltd", "creditorAccount": {"accountId": "31926819"}},
+        "remittanceInformation": {"unstructuredInformation": [f"Invoice {invoice}"]}}}
+
+
+def bank_payment(reference: str) -> dict[str, Any]:
+    """A Pay By Bank payment to the shop's account; the customer comes back to an https redirectURL."""
+    return {"paymentAmount": {"value": "10.50", "currency": "GBP"}, "paymentType": "RTP", "market": "GB",
+            "redirectURL": "https://shop.example.com/return", "reference": reference,
+            "creditor": {"name": "Example Shop Ltd",
+                         "account": {"accountId": "40051512345678", "accountIdType": "SORT_CODE"}}}
 
 
 # -- one checkout per API ---------------------------------------------------------------------------------------
 
 
 def online_payments(client: PaymentsClient) -> None:
-    expiry = {"month": 12, "year": datetime.date.today().year + 2}
-    card = {"card": {"accountNumber": "4012000033330026", "expiry": expiry}}
+    """A sale and its partial refund, an authorization and its capture, an authorization and its void, each
+    followed by a read: by transaction id, by the capture's own id, by the request-id of the write."""
 
-    merchant = {"merchantSoftware": {"companyName": "Example Shop", "productName": "checkout"}}
+    def write(method: str, path: str, body: dict[str, Any], key: str | None = None) -> httpx.Response:
+        """A write with its request-id (the idempotency key: made once, sent with every attempt)."""
+        return client.call(method, path, json=body, headers={"request-id": key or str(uuid.uuid4())}, retry_safe=True)
 
-    def pay(amount: int, capture: str) -> dict[str, Any] | None:
-        body = {"captureMethod": capture, "amount": amount, "currency": "USD", "paymentMethodType": card,
-                "merchant": merchant, "initiatorType": "CARDHOLDER", "accountOnFile": "NOT_STORED"}
-        response = client.call("POST", "/payments", json=body, headers={"request-id": str(uuid.uuid4())},
-                               retry_safe=True)
+    def read(path: str, **params: str) -> httpx.Response:
+        return client.call("GET", path, params=params or None, headers={"request-id": str(uuid.uuid4())})
+
+    def pay(amount: int, capture: str, key: str | None = None) -> dict[str, Any] | None:
+        response = write("POST", "/payments", card_payment(amount, capture, order_number()), key)
         log.info("online-payments: payment of %s answered %s", amount, response.status_code)
         return response.json() if response.status_code == 200 else None
 
     sale = pay(5000, "NOW")
     if sale and sale.get("transactionState") == "CLOSED" and sale.get("responseStatus") == "SUCCESS":
-        refund = {"amount": 500, "currency": "USD", "merchant": merchant,
-                  "paymentMethodType": {"transactionReference": {"transactionReferenceId": sale["transactionId"]}}}
-        response = client.call("POST", "/refunds", json=refund, headers={"request-id": str(uuid.uuid4())},
-                               retry_safe=True)
+        response = write("POST", "/refunds", card_refund(sale["transactionId"], 500))
         log.info("online-payments: refund answered %s", response.status_code)
-        client.call("GET", f"/payments/{sale['transactionId']}")
+        read(f"/payments/{sale['transactionId']}")
     authorization = pay(2000, "MANUAL")
     if authorization and authorization.get("transactionState") == "AUTHORIZED":
-        response = client.call("POST", f"/payments/{authorization['transactionId']}/captures",
-                               json={"captureMethod": "NOW"}, headers={"request-id": str(uuid.uuid4())},
-                               retry_safe=True)
+        response = write("POST", f"/payments/{authorization['transactionId']}/captures", {"captureMethod": "NOW"})
         log.info("online-payments: capture answered %s", response.status_code)
-    held = pay(1500, "MANUAL")
+        if response.status_code == 200:  # a capture is a transaction of its own, read by its own id
+            read(f"/captures/{response.json()['transactionId']}")
+    held_key = str(uuid.uuid4())
+    held = pay(1500, "MANUAL", held_key)
     if held and held.get("transactionState") == "AUTHORIZED":
-        response = client.call("PATCH", f"/payments/{held['transactionId']}", json={"isVoid": True},
-                               headers={"request-id": str(uuid.uuid4())}, retry_safe=True)
+        response = write("PATCH", f"/payments/{held['transactionId']}", {"isVoid": True})
         log.info("online-payments: void answered %s", response.status_code)
+        read("/payments", requestIdentifier=held_key)  # the payment, found by the request-id that created it
+
+
+GLOBAL_OUTCOMES = {"COMPLETED", "COMPLETED_CREDITED", "REJECTED", "BLOCKED", "RETURNED"}
+"""Statuses at which polling stops: completed (a credit or return may follow, by callback), or final."""
 
 
 def global_payments(client: PaymentsClient) -> None:
-    final = {"COMPLETED_CREDITED", "REJECTED", "BLOCKED", "RETURNED"}
-    for amount in ("100.00", "250.00"):
+    """Two initiations (answered 202; the status moves on later), each polled to its outcome, then read in full."""
+    for amount in (100.00, 250.00):
         end_to_end_id = uuid.uuid4().hex[:30]
-        body = {"requestedExecutionDate": datetime.datetime.now(datetime.UTC).date().isoformat(),
-                "paymentIdentifiers": {"endToEndId": end_to_end_id}, "value": {"currency": "USD", "amount": amount},
-                "transferType": "CREDIT", "paymentType": "RTP",
-                "debtor": {"name": "Example Shop", "account": {"accountNumber": "000000010962009"}},
-                "debtorAgent": {"financialInstitutionIds": [{"id": "021000021", "idType": "USABA"}]},
-                "creditor": {"name": "Supplier Inc", "account": {"accountNumber": "000000011008182"}},
-                "creditorAgent": {"financialInstitutionIds": [{"id": "021000021", "idType": "USABA"}]}}
+        body = global_payment(end_to_end_id, amount, order_number())
         response = client.call("POST", "/payments", json=body, retry_safe=True)  # endToEndId is the key
         log.info("global-payments: initiation answered %s", response.status_code)
         if response.status_code != 202:
             continue
-        status = poll(lambda e=end_to_end_id: client.call("GET", "/payments/status", params={"endToEndId": e}),
-                      lambda b: b.get("paymentStatus"), final)
-        log.info("global-payments: %s ended %s", end_to_end_id, (status or {}).get("paymentStatus"))
+        firm_root_id = response.json()["paymentInitiationResponse"]["firmRootId"]
+        read = poll(lambda e=end_to_end_id: client.call("GET", "/payments/status", params={"endToEndId": e}),
+                    lambda b: (b.get("paymentStatus") or {}).get("status"), GLOBAL_OUTCOMES)
+        log.info("global-payments: %s ended %s", end_to_end_id, ((read or {}).get("paymentStatus") or {}).get("status"))
+        details = client.call("GET", "/payments", params={"firmRootId": firm_root_id})
+        log.info("global-payments: details answered %s", details.status_code)
 
 
 def pay_by_bank(client: PaymentsClient) -> None:
+    """Two payments polled to a final status, and a payout (a refund) of the first when it settled."""
     payment_final, payout_final = {"SETTLED", "FAILED", "CANCELLED"}, {"COMPLETED", "FAILED"}
     for number in range(2):
-        order = f"ORDER-{uuid.uuid4().hex[:12]}"
-        body = {"paymentAmount": {"value": "10.50", "currency": "GBP"}, "paymentType": "RTP", "market": "GB",
-                "redirectURL": "https://shop.example.com/return", "reference": order,
-                "creditor": {"name": "Example Shop Ltd",
-                             "account": {"accountId": "40051512345678", "accountIdType": "SORT_CODE"}}}
-        response = client.call("POST", "/payments", json=body, headers={"Idempotency-Key": str(uuid.uuid4())},
-                               retry_safe=True)
+        order = order_number()
+        response = client.call("POST", "/payments", json=bank_payment(order),
+                               headers={"Idempotency-Key": str(uuid.uuid4())}, retry_safe=True)
         log.info("pay-by-bank: payment answered %s", response.status_code)
         if response.status_code != 201:
             continue

@@ -19,6 +19,9 @@ callback schemas, and `CallbackStore` by a database table with a unique key on
     python -m examples.receiver --api global-payments --port 8081     # from a checkout
     conformance receiver --api global-payments --port 8081            # the same, installed
     conformance callbacks --api global-payments --target http://127.0.0.1:8081/callbacks
+
+Register http://HOST:PORT/callbacks as the client URL: a callback the spec declares on an operation with a URL
+expression such as `{client-url}/status` (Global Payments' paymentInitiationStatus) arrives at /callbacks/status.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ class Webhook:
     identity: str | None = None
     status: str | None = None
     transitions: dict[str, list[str]] = field(default_factory=dict)
+    path: str = ""
+    """What the callback's URL expression adds after the client URL ("/status" for `{client-url}/status`)."""
 
     def records_of(self, body: Any) -> list[dict[str, Any]]:
         node = body
@@ -97,6 +102,7 @@ def load_webhooks(api: str) -> dict[str, Webhook]:
             identity=machine.identity if machine else None,
             status=machine.field if machine else None,
             transitions=dict(machine.transitions) if machine else {},
+            path=operation.callback_path,
         )
     return webhooks
 
@@ -128,11 +134,14 @@ class CallbackStore:
 
 
 class CallbackReceiver:
-    """The receiver: POST /callbacks (any callback of the API) or /callbacks/{webhook} (one kind)."""
+    """The receiver: POST /callbacks (any callback of the API), /callbacks/{webhook} (one kind), or the path a
+    callback's URL expression names under the client URL (/callbacks/status)."""
 
     def __init__(self, api: str, store: CallbackStore | None = None):
         self.api = api
         self.webhooks = load_webhooks(api)
+        self.paths = {webhook.path: name for name, webhook in self.webhooks.items() if webhook.path}
+        """Path under /callbacks -> the callback posted there ("/status" -> "paymentInitiationStatus")."""
         self.store = store or CallbackStore()
 
     # Each step is a method, so a variant can change exactly one behaviour.
@@ -170,6 +179,8 @@ class CallbackReceiver:
 
     async def receive(self, request: Request) -> JSONResponse:
         name = request.path_params.get("webhook")
+        if name is not None:
+            name = self.paths.get(f"/{name}", name)
         if name is not None and name not in self.webhooks:
             return JSONResponse({"error": f"no callback named {name}"}, status_code=404)
         if not self.accepts_content_type(request.headers.get("content-type", "")):
@@ -190,7 +201,7 @@ class CallbackReceiver:
         return Starlette(
             routes=[
                 Route("/callbacks", self.receive, methods=["POST"]),
-                Route("/callbacks/{webhook}", self.receive, methods=["POST"]),
+                Route("/callbacks/{webhook:path}", self.receive, methods=["POST"]),
             ]
         )
 

@@ -121,13 +121,17 @@ def _broken(context: ClientContext, api: str, suffix: str, title: str, expected:
 
 
 def _kinds(spec: Spec) -> dict[str, tuple[str, Kind, Any]]:
-    """operationId -> (role, kind, detail): create, lookup (detail: the Lookup) or action (the path parameter)."""
+    """operationId -> (role, kind, detail): create, lookup (detail: the Lookup) or action (the path parameter).
+
+    An action wins over a create: a capture posted on a payment's path is a resource of its own, but what the
+    client may ask of it depends on the payment it names."""
     roles: dict[str, tuple[str, Kind, Any]] = {}
     for kind in spec.resources:
         for operation_id in kind.create:
             roles[operation_id] = ("create", kind, None)
         for operation_id, lookup in kind.lookups.items():
             roles[operation_id] = ("lookup", kind, lookup)
+    for kind in spec.resources:
         for operation_id, parameter in kind.actions.items():
             roles[operation_id] = ("action", kind, parameter)
     return roles

@@ -8,6 +8,7 @@ client parsing its provider's errors reads an injected one the same way.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import cache
 from http import HTTPStatus
 
@@ -33,6 +34,16 @@ def made_up_answer(spec: Spec | None, operation: str | None, status: int, messag
             body = {"message": message}
     content = json.dumps(body, separators=(",", ":")).encode()
     return [("content-type", "application/json"), *headers], content
+
+
+def prepare(specs: Iterable[Spec], statuses: Iterable[int]) -> None:
+    """Make each answer the proxy may have to make up once, before the client's first request: the first of an
+    API builds its document's error templates, which can take longer than a client waits for an answer (a
+    client that gave up would be judged on a 429 it never read)."""
+    for spec in specs:
+        for operation in spec.client_operations():
+            for status in statuses:
+                made_up_answer(spec, operation.operation_id, status, reason(status))
 
 
 def reason(status: int) -> str:

@@ -8,16 +8,17 @@ one request meets at most one trouble. What met what is kept for the report.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .._specs import Spec
 from .._specs._rules import Scenario
 from ..checks._client import idempotency_key
 from ..checks._traffic import ClientExchange
-from ..pointers import resolve_all
+from ..pointers import resolve, resolve_all, set_value
+from ..suites._requests import resolve_value
 from ._schedule import Schedule, Trouble
 
 
@@ -95,17 +96,20 @@ class Injector:
 
 
 def applies(trouble: Trouble, exchange: ClientExchange, spec: Spec) -> bool:
-    """Whether a trouble can act on this request (a decline needs a trigger of the operation and a JSON body)."""
+    """Whether a trouble can act on this request (a decline needs a JSON body and a trigger of the operation
+    that fits it)."""
     if not trouble.action.scenario:
         return True
-    return bool(triggers(spec, exchange.operation or "", trouble.action.exclude_statuses)) and \
-        isinstance(exchange.data, dict)
+    return isinstance(exchange.data, dict) and bool(
+        triggers(spec, exchange.operation or "", trouble.action.exclude_statuses, exchange.data))
 
 
-def triggers(spec: Spec, operation: str, exclude_statuses: Iterable[int] = ()) -> list[Scenario]:
+def triggers(spec: Spec, operation: str, exclude_statuses: Iterable[int] = (), data: Any = None) -> list[Scenario]:
     """The operation's scenario triggers usable as trouble: a documented error status (not excluded), or an outcome
     ending in a final state other than the one the canonical request reaches (a decline). Triggers with a `given`,
-    or with `when` values that name an earlier answer, are left out: a trouble rewrites one request alone."""
+    or with `when` values that name an earlier answer, are left out: a trouble rewrites one request alone. With
+    `data` (the client's body), only those that leave it a valid request: a trigger written for another example
+    (a Hong Kong payment needs a category purpose) would make the provider refuse it instead."""
     excluded = set(exclude_statuses)
     own = [s for s in spec.rules.scenarios if s.operation == operation and s.given is None
            and all(_usable(value) for value in s.when.values())]
@@ -120,18 +124,20 @@ def triggers(spec: Spec, operation: str, exclude_statuses: Iterable[int] = ()) -
         final = {status for machine in spec.rules.state_machines for status in machine.final}
         if end is not None and end in final and end not in normal and scenario.when:
             found.append(scenario)
+    if data is not None:
+        pointer = spec.request_schema(operation)
+        if pointer is not None:
+            validator = spec.validator(pointer, "request")
+            found = [scenario for scenario in found if validator.is_valid(rewrite(data, scenario))]
     return found
 
 
-def rewrite(data: dict[str, Any], scenario: Scenario, today: date | None = None) -> dict[str, Any]:
-    """A copy of a request body with a scenario's `when` applied ($today and $today+Nd as dates)."""
-    import copy
-
-    from ..pointers import set_value
-
+def rewrite(data: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
+    """A copy of a request body with a scenario's `when` applied: `$today`, `$today+Nd`, `$today-Nd` are dates in
+    the shape of the value they replace (a card expiry keeps its {month, year})."""
     result = copy.deepcopy(data)
     for pointer, value in scenario.when.items():
-        set_value(result, pointer, _value(value, today or datetime.now(UTC).date()))
+        set_value(result, pointer, resolve_value(value, shape=resolve(result, pointer)))
     return result
 
 
@@ -139,20 +145,13 @@ def _usable(value: Any) -> bool:
     return not (isinstance(value, str) and value.startswith("$") and not value.startswith("$today"))
 
 
-def _value(value: Any, today: date) -> Any:
-    if isinstance(value, str) and value.startswith("$today"):
-        days = value[len("$today"):].strip()
-        offset = int(days.lstrip("+").rstrip("d")) if days else 0
-        return (today + timedelta(days=offset)).isoformat()
-    return value
-
-
 def _canonical(spec: Spec, scenario: Scenario) -> bool:
-    """A 2xx trigger the canonical request already satisfies (the operation's normal outcome)."""
+    """A 2xx trigger the canonical request already satisfies (the operation's normal outcome). A client sends
+    today's date; `$today+Nd` and `$today-Nd` (a warehoused or past-dated request) are other outcomes."""
     example = next(iter(spec.examples(scenario.operation).values()), None)
     if not isinstance(example, dict):
         return not scenario.when
-    return all(str(value).startswith("$today") or resolve_all(example, pointer) == [value]
+    return all(value == "$today" or resolve_all(example, pointer) == [value]
                for pointer, value in scenario.when.items())
 
 

@@ -32,9 +32,9 @@ import h11
 from .._errors import UsageError
 from .._listen import bind_listener
 from .._specs import Spec
-from .._specs._client_rules import Action
+from .._specs._client_rules import Action, load_client_rules
 from ..checks._traffic import ANSWERED, CLIENT_GONE, DROPPED, UPSTREAM_FAILED, ClientExchange
-from ._answers import made_up_answer, reason
+from ._answers import made_up_answer, prepare, reason
 from ._injector import Injector, rewrite, triggers
 from ._routes import Router
 from ._schedule import Trouble
@@ -101,6 +101,7 @@ class RecordingProxy:
     def start(self) -> RecordingProxy:
         if self._thread is not None:
             return self
+        prepare(self.specs.values(), self.answer_statuses())
         sock = self._bind()
         self.port = sock.getsockname()[1]
         self._thread = threading.Thread(target=self._run, args=(sock,), name=f"client-proxy-{self.port}", daemon=True)
@@ -109,6 +110,13 @@ class RecordingProxy:
         if self._failure is not None:
             raise UsageError(f"the recording proxy could not start on {self.origin}: {self._failure}")
         return self
+
+    def answer_statuses(self) -> set[int]:
+        """The statuses the proxy may answer in the provider's place: each trouble kind's (and each scheduled
+        trouble's), and 401 for a revoked token in front of a sandbox."""
+        kinds = load_client_rules().troubles.values()
+        scheduled = self.injector.schedule.troubles
+        return {401} | {t.action.status for t in [*kinds, *scheduled] if t.action.status is not None}
 
     def _bind(self) -> socket.socket:
         sock = bind_listener(self.host, self.port)
@@ -323,7 +331,7 @@ class RecordingProxy:
         """The body with one of the operation's scenario triggers applied (chosen by the trouble's seeded pick)."""
         if trouble is None or spec is None or not isinstance(exchange.data, dict):
             return exchange.content
-        chosen = triggers(spec, exchange.operation or "", trouble.action.exclude_statuses)
+        chosen = triggers(spec, exchange.operation or "", trouble.action.exclude_statuses, exchange.data)
         scenario = chosen[trouble.pick % len(chosen)]
         exchange.forwarded_content = json.dumps(rewrite(exchange.data, scenario), separators=(",", ":")).encode()
         self.notes[trouble.id] = {"scenario": scenario.id, "expected_status": scenario.status}

@@ -191,7 +191,7 @@ def _number(schema: dict[str, Any], kind: str) -> int | float:
 @lru_cache(maxsize=1024)
 def shortest_match(pattern: str, minimum: int = 0, maximum: int | None = None) -> str | None:
     """The simplest string (Hypothesis' shrinking) that matches a pattern within the length bounds; None if none."""
-    from hypothesis import HealthCheck, find, settings
+    from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st
     from hypothesis.errors import NoSuchExample
 
@@ -201,7 +201,10 @@ def shortest_match(pattern: str, minimum: int = 0, maximum: int | None = None) -
         return find(strategy, lambda text: len(text) >= minimum and (maximum is None or len(text) <= maximum)
                     and compiled.search(text) is not None,
                     settings=settings(database=None, max_examples=200, deadline=None,
-                                      suppress_health_check=list(HealthCheck)))
+                                      suppress_health_check=list(HealthCheck),
+                                      # No explain phase: it costs ~1 s a pattern (the client proxy makes up
+                                      # answers on its event loop) and would hand back one of its variants.
+                                      phases=(Phase.generate, Phase.shrink)))
     except (NoSuchExample, re.error, Exception) as exc:  # noqa: BLE001 - a pattern we cannot meet is logged
         logger.debug("no string found for pattern %r: %s", pattern, exc)
         return None

@@ -96,11 +96,8 @@ class KeepsRevokedToken(reference.PaymentsClient):
 
 
 def _card_payment(client: Any, amount: int, capture: str) -> Any:
-    body = {"captureMethod": capture, "amount": amount, "currency": "USD",
-            "paymentMethodType": {"card": {"accountNumber": "4012000033330026",
-                                           "expiry": {"month": 12, "year": time.gmtime().tm_year + 2}}},
-            "merchant": {"merchantSoftware": {"companyName": "Example Shop", "productName": "checkout"}}}
-    return client.call("POST", "/payments", json=body, headers={"request-id": str(uuid.uuid4())}, retry_safe=True)
+    return client.call("POST", "/payments", json=reference.card_payment(amount, capture, reference.order_number()),
+                       headers={"request-id": str(uuid.uuid4())}, retry_safe=True)
 
 
 def card_in_url(client: Any) -> None:
@@ -118,10 +115,8 @@ def capture_voided(client: Any) -> None:
 
 def over_refund(client: Any) -> None:
     sale = _card_payment(client, 1234, "NOW").json()
-    refund = {"amount": 5000, "currency": "USD",
-              "merchant": {"merchantSoftware": {"companyName": "Example Shop", "productName": "checkout"}},
-              "paymentMethodType": {"transactionReference": {"transactionReferenceId": sale["transactionId"]}}}
-    client.call("POST", "/refunds", json=refund, headers={"request-id": str(uuid.uuid4())}, retry_safe=True)
+    client.call("POST", "/refunds", json=reference.card_refund(sale["transactionId"], 5000),
+                headers={"request-id": str(uuid.uuid4())}, retry_safe=True)
 
 
 def scenario_payment(amount: int) -> Any:
@@ -130,11 +125,7 @@ def scenario_payment(amount: int) -> Any:
 
 
 def _bank_payment(client: Any, **change: Any) -> Any:
-    body = {"paymentAmount": {"value": "10.50", "currency": "GBP"}, "paymentType": "RTP", "market": "GB",
-            "redirectURL": "https://shop.example.com/return", "reference": f"ORDER-{uuid.uuid4().hex[:8]}",
-            "creditor": {"name": "Example Shop Ltd",
-                         "account": {"accountId": "40051512345678", "accountIdType": "SORT_CODE"}}}
-    body.update(change)
+    body = {**reference.bank_payment(reference.order_number()), **change}
     return client.call("POST", "/payments", json={k: v for k, v in body.items() if v is not None},
                        headers={"Idempotency-Key": str(uuid.uuid4())}, retry_safe=True)
 
@@ -156,17 +147,11 @@ def invalid_request(client: Any) -> None:
 
 
 def polls_hastily(client: Any) -> None:
+    """Polls a payment's status 60 times without a pause, and past its outcome (it waits for a credit)."""
     end_to_end_id = uuid.uuid4().hex[:20]
-    body = {"requestedExecutionDate": time.strftime("%Y-%m-%d", time.gmtime()),
-            "paymentIdentifiers": {"endToEndId": end_to_end_id}, "value": {"currency": "USD", "amount": "100.00"},
-            "transferType": "CREDIT", "paymentType": "RTP",
-            "debtor": {"name": "Example Shop", "account": {"accountNumber": "000000010962009"}},
-            "debtorAgent": {"financialInstitutionIds": [{"id": "021000021", "idType": "USABA"}]},
-            "creditor": {"name": "Supplier Inc", "account": {"accountNumber": "000000011008182"}},
-            "creditorAgent": {"financialInstitutionIds": [{"id": "021000021", "idType": "USABA"}]}}
-    client.call("POST", "/payments", json=body, retry_safe=True)
+    client.call("POST", "/payments", json=reference.global_payment(end_to_end_id, 100.00, "INV-1"), retry_safe=True)
     reference.poll(lambda: client.call("GET", "/payments/status", params={"endToEndId": end_to_end_id}),
-                   lambda b: b.get("paymentStatus"), {"COMPLETED_CREDITED", "REJECTED", "BLOCKED", "RETURNED"},
+                   lambda b: (b.get("paymentStatus") or {}).get("status"), {"COMPLETED_CREDITED"},
                    polls=60, every=0.0)
 
 

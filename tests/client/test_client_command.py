@@ -53,8 +53,9 @@ def _conforms(run) -> None:
     met = [t for t in document["client"]["troubles"] if t["met"]]
     assert met, "a run that met no trouble proves nothing"
     called = {(op["api"], op["operation"]) for op in document["client"]["operations"]}
-    assert {("pay-by-bank", "createPayment"), ("pay-by-bank", "getPayment"), ("online-payments", "createPayment"),
-            ("global-payments", "initiatePayment"), ("global-payments", "getPaymentStatus")} <= called
+    assert {("pay-by-bank", "createPayment"), ("pay-by-bank", "getPayment"), ("online-payments", "V2PaymentPost"),
+            ("global-payments", "initiatePayments"), ("global-payments", "getPaymentStatus"),
+            ("global-payments", "getPaymentDetails")} <= called
 
 
 @pytest.mark.parametrize("name", sorted(FAULTY_CLIENTS))

@@ -43,12 +43,14 @@ SUITE = PREAMBLE + """
 def test_reference_client_survives_every_trouble(shop):
     shop.revoke_tokens()
     shop.fail_next("createPayment", api="pay-by-bank", status=503)
-    shop.drop_next("initiatePayment")
-    shop.delay_next("createPayment", 1.5, api="online-payments")
+    shop.drop_next("initiatePayments")
+    shop.delay_next("V2PaymentPost", 1.5)
+    shop.fail_next("V2CapturePost", status=503)
     shop.fail_next("getPayment", api="pay-by-bank", status=429, processed=False, retry_after=1)
     assert reference.main([]) == 0
     assert all(trouble["met"] for trouble in shop.troubles())
-    assert {e.operation for e in shop.exchanges} >= {"createPayment", "initiatePayment", "getPaymentStatus"}
+    assert {e.operation for e in shop.exchanges} >= {"createPayment", "V2PaymentPost", "V2CapturePost",
+                                                     "initiatePayments", "getPaymentStatus", "getPaymentDetails"}
 
 
 @pytest.mark.payments_mock(profile="quick", seed=5)

@@ -115,7 +115,7 @@ def test_every_request_is_recorded_and_named_keep_alive_included(proxy):
         assert http.get(proxy.origin + "/_mock/faults").status_code == 404  # the admin is not the client's
         assert http.get(proxy.origin + "/nowhere").status_code == 404
     named = [(e.api, e.operation, e.status) for e in proxy.exchanges()]
-    assert named[0] == ("online-payments", "getHealth", 200)
+    assert named[0] == ("online-payments", "V2PaymentHealthGet", 200)
     assert named[1][:2] == ("pay-by-bank", "getPayment")
     assert [e.seq for e in proxy.exchanges()] == [1, 2, 3, 4]
     assert named[3][:2] == (None, None)
