@@ -284,8 +284,12 @@ def rule_strategy(model: TargetModel, name: str) -> SearchStrategy[tuple[Any, Ru
 def _branch_strategy(model: TargetModel, definition: RuleDef, branch: tuple[str, dict[str, Any]]
                      ) -> SearchStrategy[tuple[Any, Rule]]:
     one = dataclasses.replace(definition, branches=(branch,))
-    base = valid_strategy(model, _base_overlays(model, definition, branch))
-    donor = valid_strategy(model, _donor_overlays(definition, branch)) if "not" in branch[1] else st.none()
+    # Where the condition must hold it may need a value a scenario triggers on (Hong Kong's debtor agent, a
+    # push to card's CARD account): excluding trigger values there would leave nothing to draw.
+    holds_in_base = branch[0] == "then"
+    base = valid_strategy(model, _base_overlays(model, definition, branch), exclude_triggers=not holds_in_base)
+    donor = (valid_strategy(model, _donor_overlays(definition, branch), exclude_triggers=holds_in_base)
+             if "not" in branch[1] else st.none())
     return _broken(model, one, base, donor)
 
 

@@ -273,8 +273,8 @@ def callback_strategy(model: TargetModel, status: str | None = None, overlays: t
     return _strategies[key]
 
 
-def valid_strategy(model: TargetModel, overlays: tuple[Overlay, ...] = (), required_parameters: tuple[str, ...] = ()
-                   ) -> SearchStrategy[Any]:
+def valid_strategy(model: TargetModel, overlays: tuple[Overlay, ...] = (), required_parameters: tuple[str, ...] = (),
+                   exclude_triggers: bool = True) -> SearchStrategy[Any]:
     if model.kind == "operation":
-        return request_strategy(model, overlays, required_parameters)
+        return request_strategy(model, overlays, required_parameters, exclude_triggers)
     return callback_strategy(model, None, overlays)

@@ -32,8 +32,8 @@ def dry_run(capsys, *args):
         (["--request-timeout", "2.5"], "request-timeout = 2.5"),  # number
         (["--origin", "http://127.0.0.1:9", "--rate-limit", "3"], 'origin = "http://127.0.0.1:9"\nrate-limit = 3'),
         (["--api", "pay-by-bank", "--api", "oauth"], 'api = ["pay-by-bank", "oauth"]'),  # list
-        (["--include", "OP-REFUNDS-*", "--exclude", "getHealth"],
-         'include = ["OP-REFUNDS-*"]\nexclude = ["getHealth"]'),
+        (["--include", "OP-REFUNDS-*", "--exclude", "V2PaymentHealthGet"],
+         'include = ["OP-REFUNDS-*"]\nexclude = ["V2PaymentHealthGet"]'),
     ],
     ids=["text", "choice", "number", "rate", "list", "filters"],
 )

@@ -46,7 +46,7 @@ def test_receiver_accepting_senders_without_certificate_is_flagged(certificates,
             str(certificates.ca),
         )
     assert run.code == 1, run.out + run.err
-    assert " GP-RECEIVER-MTLS [paymentStatusCallback]: 1 failure; first F1: a sender without a client certificate " \
+    assert " GP-RECEIVER-MTLS [paymentInitiationStatus]: 1 failure; first F1: a sender without a client certificate " \
         "was not refused" in run.out
     assert run.failed_rules() == {"GP-RECEIVER-MTLS"}
 

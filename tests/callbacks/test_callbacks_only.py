@@ -44,16 +44,17 @@ def receiver():
 def test_only_sends_one_valid_callback_of_the_chosen_status(run_callbacks, receiver):
     origin, received, _ = receiver
     run = run_callbacks("--api", "global-payments", "--target", f"{origin}/cb/{{webhook}}",
-                        "--only", "paymentStatus:COMPLETED")
+                        "--only", "paymentInitiationStatus:COMPLETED")
     assert run.code == 0, run.out + run.err
-    assert len(received) == 1 and received[0]["path"] == "/cb/paymentStatus"
+    assert len(received) == 1 and received[0]["path"] == "/cb/paymentInitiationStatus"
     assert received[0]["headers"]["Content-Type"] == "application/json"
     body = json.loads(received[0]["body"])
     assert [record["paymentStatus"] for record in body["callbacks"]] == ["COMPLETED"]
     spec = load_spec("global-payments")
-    webhook = next(w for w in webhooks(spec) if w.name == "paymentStatus")
+    webhook = next(w for w in webhooks(spec) if w.name == "paymentInitiationStatus")
     assert spec.validator(webhook.schema_pointer, "response").is_valid(body)
-    assert run.out.startswith(f"sent paymentStatus COMPLETED to {origin}/cb/paymentStatus: HTTP 200 in ")
+    sent = f"sent paymentInitiationStatus COMPLETED to {origin}/cb/paymentInitiationStatus: HTTP 200 in "
+    assert run.out.startswith(sent)
     assert not run.report_dir.exists()  # one callback, no certification
 
 

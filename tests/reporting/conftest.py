@@ -92,7 +92,7 @@ def record_run(recorder: Recorder, specs: dict, failing: bool) -> None:
             for operation in list(spec.operations)[:2]:
                 recorder.passed(spec.name, rule_id, operation, count=3)
     recorder.rule("online-payments", "OP-MASKED-PAN-MATCHES-CARD", "maskedAccountNumber is the PAN sent, masked")
-    recorder.passed("online-payments", "OP-MASKED-PAN-MATCHES-CARD", "createPayment")
+    recorder.passed("online-payments", "OP-MASKED-PAN-MATCHES-CARD", "V2PaymentPost")
     recorder.skipped("global-payments", "GP-CALLBACK-RETRY", reason="no callback listener reachable")
     recorder.expect_statuses(
         "online-payments", "/transactionState", ["AUTHORIZED", "VOIDED", "PENDING", "DECLINED", "CLOSED", "ERROR"]
@@ -120,7 +120,7 @@ def record_run(recorder: Recorder, specs: dict, failing: bool) -> None:
             Failure(
                 "online-payments",
                 "OP-NO-CARD-DATA",
-                "createPayment",
+                "V2PaymentPost",
                 f"The answer carries the full PAN {PAN} that was sent",
                 expected="no full PAN or CVV in any answer",
                 observed={"pointer": "/paymentMethodType/card/accountNumber", "value": PAN},

@@ -65,7 +65,7 @@ def test_ci_logs_get_plain_lines_without_control_codes(document):
     assert summary.startswith("conformance certify: NONCONFORMANT (3 failures in 3 rules)")
     assert re.search(r"online-payments\s+5\s+1\s+0\s+0\s+4/6", summary)
     assert re.search(r"pay-by-bank\s+5\s+0\s+0\s+0\s+3/5", summary)
-    assert "statuses not seen:" in summary and "OP-NO-CARD-DATA [createPayment]: 1 failure; first F1" in summary
+    assert "statuses not seen:" in summary and "OP-NO-CARD-DATA [V2PaymentPost]: 1 failure; first F1" in summary
     assert "report: reports/certification.html" in summary
     assert leaks(summary) == []
 

@@ -96,7 +96,7 @@ def test_a_failing_run_writes_every_file_valid_and_redacted(tmp_path, make_recor
     assert answer["transactionId"] == "9f186d77-cb1b-4a9f-bb44-b5be91b891ac"  # ids are not mangled
     assert leak["observed"] == {"pointer": "/paymentMethodType/card/accountNumber", "value": "401200XXXXXX0026"}
     assert leak["title"] == "The answer carries the full PAN 401200XXXXXX0026 that was sent"
-    assert leak["reproduction"].startswith("# OP-NO-CARD-DATA [createPayment]: 1 request")
+    assert leak["reproduction"].startswith("# OP-NO-CARD-DATA [V2PaymentPost]: 1 request")
     assert "\ncurl -sS -i -X POST http://127.0.0.1:48123/api/v2/payments" in leak["reproduction"]
     assert "-H \"Authorization: Bearer $TOKEN\"" in leak["reproduction"]  # the run's token, as a variable
     assert "-H 'Content-Type: application/json'" in leak["reproduction"]
@@ -158,8 +158,8 @@ def test_junit_has_one_case_per_rule_and_operation_named_by_rule_id(tmp_path, ma
     root = ET.parse(tmp_path / "junit.xml").getroot()
     assert root.tag == "testsuites"
     cases = {(case.get("classname"), case.get("name")): case for case in root.iter("testcase")}
-    assert ("conformance.online-payments", "OP-MASKED-PAN-MATCHES-CARD[createPayment]") in cases
-    failing = cases[("conformance.online-payments", "OP-NO-CARD-DATA[createPayment]")]
+    assert ("conformance.online-payments", "OP-MASKED-PAN-MATCHES-CARD[V2PaymentPost]") in cases
+    failing = cases[("conformance.online-payments", "OP-NO-CARD-DATA[V2PaymentPost]")]
     failure = failing.find("failure")
     assert failure is not None and failure.get("type") == "OP-NO-CARD-DATA"
     assert "curl -sS -i -X POST" in failure.text and "Bearer $TOKEN" in failure.text
@@ -318,14 +318,14 @@ def _worker(report_dir: Path, specs, part: int) -> Recorder:
         report_dir, command="certify", specs=list(specs.values()), secrets=(CLIENT_SECRET,), fresh=False
     )
     recorder.rule("online-payments", "OP-DOCUMENTED-STATUS", "status documented")
-    recorder.passed("online-payments", "OP-DOCUMENTED-STATUS", "createPayment", count=part + 1)
+    recorder.passed("online-payments", "OP-DOCUMENTED-STATUS", "V2PaymentPost", count=part + 1)
     recorder.expect_statuses("online-payments", "/transactionState", ["AUTHORIZED", "CLOSED"])
     recorder.saw_status("online-payments", "/transactionState", ["AUTHORIZED", "CLOSED"][part])
     recorder.skipped("oauth", "OAUTH-AUTH-ENFORCED", reason=f"worker {part} had no token")
     recorder.callback({"worker": part})
     if part == 1:
         recorder.failed(
-            Failure("online-payments", "OP-NO-CARD-DATA", "getPayment", "full PAN", exchange=payment_exchange())
+            Failure("online-payments", "OP-NO-CARD-DATA", "V2PaymentByIdGet", "full PAN", exchange=payment_exchange())
         )
     return recorder
 
@@ -343,7 +343,7 @@ def test_worker_results_merge_into_one_report(tmp_path, specs):
     op = next(api for api in document["apis"] if api["name"] == "online-payments")
     rule = next(rule for rule in op["rules"] if rule["id"] == "OP-DOCUMENTED-STATUS")
     assert rule["checks"]["passed"] == 3 and rule["operations"] == [
-        {"operation": "createPayment", "passed": 3, "failed": 0, "skipped": 0, "seconds": 0.0}
+        {"operation": "V2PaymentPost", "passed": 3, "failed": 0, "skipped": 0, "seconds": 0.0}
     ]
     assert op["coverage"][0]["seen"] == 2
     oauth = next(api for api in document["apis"] if api["name"] == "oauth")
@@ -420,18 +420,18 @@ def test_junit_times_cases_and_says_each_distinct_failure_once_and_the_text_grou
 
     recorder = make_recorder(tmp_path)
     recorder.rule("online-payments", "OP-REQUIRED-FIELDS", "required fields are present")
-    recorder.passed("online-payments", "OP-REQUIRED-FIELDS", "createPayment", count=5, seconds=0.25)
+    recorder.passed("online-payments", "OP-REQUIRED-FIELDS", "V2PaymentPost", count=5, seconds=0.25)
     recorder.spent("online-payments", 1.5)
     for number in range(24):
         observed = "/responseMessage absent" if number < 20 else "/transactionId absent"
         exchange = payment_exchange(leak=False)
-        recorder.failed(Failure("online-payments", "OP-REQUIRED-FIELDS", "createPayment", "Required field missing",
+        recorder.failed(Failure("online-payments", "OP-REQUIRED-FIELDS", "V2PaymentPost", "Required field missing",
                                 expected="every required field", observed=observed, exchange=exchange))
     recorder.finish()
     root = ET.parse(tmp_path / "junit.xml").getroot()
     suite = next(s for s in root.iter("testsuite") if s.get("name") == "online-payments")
     assert suite.get("time") == "1.500"
-    case = next(c for c in suite.iter("testcase") if c.get("name") == "OP-REQUIRED-FIELDS[createPayment]")
+    case = next(c for c in suite.iter("testcase") if c.get("name") == "OP-REQUIRED-FIELDS[V2PaymentPost]")
     assert case.get("time") == f"{0.25 + 24 * 0.0127:.3f}"  # passes' exchanges plus each failing exchange (12.7 ms)
     failure = case.find("failure")
     assert failure.get("message") == ("24 failures: Required field missing (observed /responseMessage absent) x20; "
@@ -440,6 +440,6 @@ def test_junit_times_cases_and_says_each_distinct_failure_once_and_the_text_grou
 
     text = render_text(_json(tmp_path), detail=False)
     lines = [line for line in text.splitlines() if "OP-REQUIRED-FIELDS" in line]
-    assert lines == ["  OP-REQUIRED-FIELDS [createPayment]: 24 failures; first F1: Required field missing"]
+    assert lines == ["  OP-REQUIRED-FIELDS [V2PaymentPost]: 24 failures; first F1: Required field missing"]
     detailed = render_text(_json(tmp_path))
     assert "      also: F2, F3, F4," in detailed and "F24" not in detailed  # 20 IDs listed, then "..."

@@ -136,7 +136,7 @@ def _callback(status: str, at: str) -> Exchange:
     body = {"callbacks": [{"endToEndId": "28176410b1a9faeaf40433cae6f4854b", "createDateTime": at,
                            "paymentStatus": status, "firmRootId": "6f99b212-dcbe-453f-a93b-68ef10cbc182"}]}
     return Exchange("POST", "http://127.0.0.1:40483/callbacks", {"content-type": "application/json"},
-                    json.dumps(body), 200, api="global-payments", operation="paymentStatusCallback",
+                    json.dumps(body), 200, api="global-payments", operation="paymentInitiationStatus",
                     intent="callback", statuses=(status,))
 
 
@@ -152,9 +152,9 @@ def grouped_report(tmp_path_factory, specs):
                         specs=list(specs.values()), profile="quick", seed=1, secrets=(CLIENT_SECRET, TOKEN))
     record_run(recorder, specs, failing=True)
     for number in range(2):
-        recorder.failed(Failure("online-payments", "OP-NO-CARD-DATA", "createPayment", f"Leak {number}",
+        recorder.failed(Failure("online-payments", "OP-NO-CARD-DATA", "V2PaymentPost", f"Leak {number}",
                                 expected="no PAN", observed="a PAN", exchange=payment_exchange()))
-    recorder.failed(Failure("global-payments", "GP-PAYMENT-STATUS-TRANSITIONS", "paymentStatusCallback",
+    recorder.failed(Failure("global-payments", "GP-PAYMENT-STATUS-TRANSITIONS", "paymentInitiationStatus",
                             "Illegal status transition", expected="PENDING -> one of ['PENDING_POSTING']",
                             observed="PENDING -> COMPLETED", exchange=_callback("COMPLETED", "2026-12-01T15:00:46Z"),
                             chain=[_callback("PENDING", "2026-12-01T15:00:45Z")]))

@@ -60,7 +60,7 @@ def test_report_text_prints_the_summary_with_every_failure(report, capsys):
     assert main(["report", str(report / "certification.json"), "--text"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("conformance certify: NONCONFORMANT (3 failures in 3 rules)")
-    assert "OP-NO-CARD-DATA [createPayment]: 1 failure; first F1: " in text
+    assert "OP-NO-CARD-DATA [V2PaymentPost]: 1 failure; first F1: " in text
     assert "GP-STATUS-COVERAGE: 1 failure; first F3: PENDING_POSTING was never seen" in text
     assert "expected: no full PAN or CVV in any answer" in text
     assert "curl -sS -i -X POST http://127.0.0.1:48123/api/v2/payments" in text

@@ -36,7 +36,7 @@ def test_routes_by_path_or_by_body_and_serves_what_arrived():
         assert httpx.post(sink.url, json=dict(PAYOUT, id="other")).status_code == 200
         served = httpx.get(f"{sink.origin}/_sink/deliveries").json()
     assert [(d["api"], d["webhook"]) for d in served] == [
-        ("pay-by-bank", "payouts"), ("global-payments", "paymentStatus"), ("pay-by-bank", "payouts")]
+        ("pay-by-bank", "payouts"), ("global-payments", "paymentInitiationStatus"), ("pay-by-bank", "payouts")]
 
 
 def test_refuses_the_first_callback_of_each_webhook_on_purpose():
@@ -54,7 +54,8 @@ def test_records_each_delivery_as_it_arrives(tmp_path):
         lines = (tmp_path / "callbacks.ndjson").read_text().splitlines()
         assert len(lines) == 1
         event = json.loads(lines[0])
-        assert (event["api"], event["webhook"], event["answered"]) == ("global-payments", "paymentStatus", 200)
+        assert (event["api"], event["webhook"], event["answered"]) == (
+            "global-payments", "paymentInitiationStatus", 200)
 
 
 def drive(mock: MockServer, sink: CallbackSink, api: str) -> Target:

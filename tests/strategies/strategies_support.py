@@ -8,7 +8,7 @@ from the document) so that a bug in the package cannot agree with itself.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -89,10 +89,6 @@ def at(body: Any, pointer: str) -> list[Any]:
                 following.append(node[part])
         nodes = following
     return nodes
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 def decimals(amount: str) -> int:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from strategies_support import SETTINGS, body_schema_pointer, header, parameters, place_of
+from strategies_support import SETTINGS, body_schema_pointer, escape, header, parameters, place_of
 
 import strategies
 from conformance import SPEC_NAMES, load_spec
@@ -36,9 +36,22 @@ def _errors(spec, target, example: Any) -> list[tuple[str, str, bool]]:
     pointer = body_schema_pointer(spec, target.operation_id)
     if pointer is not None and body is not None:
         for error in spec.validator(pointer, direction).iter_errors(body):
-            conditional = "then" in error.absolute_schema_path or "else" in error.absolute_schema_path
+            conditional = _under_a_ruled_conditional(spec, pointer, list(error.absolute_schema_path))
             found.append((place_of(list(error.absolute_path)), str(error.validator), conditional))
     return found
+
+
+def _under_a_ruled_conditional(spec, pointer: str, schema_path: list[Any]) -> bool:
+    """True when the error comes from a `then`/`else` whose `if` carries an `x-rule-id`.
+
+    A conditional without one only picks a field's format or bound (specs/README.md): its failure is that
+    keyword's, as if the keyword stood beside the field.
+    """
+    branches = [index for index, part in enumerate(schema_path) if part in ("then", "else")]
+    if not branches:
+        return False
+    holder = pointer + "".join(f"/{escape(str(part))}" for part in schema_path[:branches[-1]])
+    return "x-rule-id" in spec.deref(spec.resolve(holder))
 
 
 def _expected_place(rule) -> str:

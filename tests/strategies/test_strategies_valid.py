@@ -15,7 +15,6 @@ from strategies_support import (
     instant,
     minor_units,
     request_errors,
-    today,
 )
 
 import strategies
@@ -71,21 +70,20 @@ def test_requests_pass_the_spec_and_the_rules_table(api: str, operation_id: str)
     check()
 
 
-def test_amounts_fit_their_currency_and_dates_are_not_in_the_past() -> None:
-    """Pay By Bank and Global Payments amounts fit the currency's minor units; GP dates and OP expiries are ahead."""
-    day = today()
+def test_amounts_fit_their_currency() -> None:
+    """Pay By Bank's decimal amounts fit the currency's minor units (JPY: none).
+
+    Global Payments' paymentAmount is a JSON number with no currency rule in its document
+    (GP-DECISION-AMOUNT), and no Online Payments or Global Payments date may be refused for lying in the
+    past any more: a past execution date and an expired card are well-formed requests the provider
+    rejects or declines later (test_specs.py holds the documents to that).
+    """
     found_zero_decimal_currency = False
     for request in strategies.sample(strategies.requests("pay-by-bank", "createPayment"), 150, seed=11):
         money = request.body["paymentAmount"]
         assert decimals(money["value"]) <= minor_units(money["currency"])
         found_zero_decimal_currency |= minor_units(money["currency"]) == 0
     assert found_zero_decimal_currency
-    for request in strategies.sample(strategies.requests("global-payments", "initiatePayment"), 60, seed=12):
-        assert decimals(request.body["value"]["amount"]) <= minor_units(request.body["value"]["currency"])
-        assert request.body["requestedExecutionDate"] >= day.isoformat()
-    for request in strategies.sample(strategies.requests("online-payments", "createPayment"), 60, seed=13):
-        expiry = request.body["paymentMethodType"]["card"]["expiry"]
-        assert (int(expiry["year"]), int(expiry["month"])) >= (day.year, day.month)
 
 
 def test_debtor_is_present_whenever_the_market_requires_it() -> None:
@@ -99,9 +97,9 @@ def test_debtor_is_present_whenever_the_market_requires_it() -> None:
 
 def test_trigger_values_can_be_asked_for() -> None:
     """With exclude_triggers=False the scenario triggers are no longer excluded (a captureMethod of MANUAL shows up)."""
-    requests = strategies.sample(strategies.requests("online-payments", "createPayment", exclude_triggers=False), 80)
+    requests = strategies.sample(strategies.requests("online-payments", "V2PaymentPost", exclude_triggers=False), 80)
     assert {"MANUAL", "DELAYED"} & {r.body.get("captureMethod") for r in requests}
-    default = strategies.sample(strategies.requests("online-payments", "createPayment"), 80)
+    default = strategies.sample(strategies.requests("online-payments", "V2PaymentPost"), 80)
     assert not {"MANUAL", "DELAYED"} & {r.body.get("captureMethod") for r in default}
 
 
@@ -122,7 +120,7 @@ def test_callbacks_pass_the_spec_for_every_status(api: str, webhook: str) -> Non
 
 def test_conditional_fields_follow_the_status() -> None:
     """exceptions exactly when REJECTED (GP); statusMessage exactly when FAILED (PBB)."""
-    for body in strategies.sample(strategies.callbacks("global-payments", "paymentStatus"), 120, seed=15):
+    for body in strategies.sample(strategies.callbacks("global-payments", "paymentInitiationStatus"), 120, seed=15):
         for record in body["callbacks"]:
             assert ("exceptions" in record) == (record["paymentStatus"] == "REJECTED")
     for body in strategies.sample(strategies.callbacks("pay-by-bank", "paymentCallback"), 120, seed=16):
@@ -136,7 +134,7 @@ def test_callbacks_keep_time_order_and_read_only_fields() -> None:
 
 
 def test_a_request_is_a_schemathesis_case_and_a_url() -> None:
-    request = strategies.sample(strategies.requests("online-payments", "getPayment"), 1, seed=18)[0]
+    request = strategies.sample(strategies.requests("online-payments", "V2PaymentByIdGet"), 1, seed=18)[0]
     url = request.url("http://127.0.0.1:9/")
     assert url.startswith("http://127.0.0.1:9/api/v2/payments/")
     assert url.endswith(request.path_parameters["id"])

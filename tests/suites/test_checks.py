@@ -32,9 +32,9 @@ def payment_answer(**changes):
 
 
 def create_payment(specs, answer=None, status=200, headers=None, **call_fields):
-    request = copy.deepcopy(specs["online-payments"].examples("createPayment")["seed"])
+    request = copy.deepcopy(specs["online-payments"].examples("V2PaymentPost")["quickStartCardSale"])
     request["paymentMethodType"]["card"]["cvv"] = "123"
-    return Call(api="online-payments", operation_id="createPayment", method="POST",
+    return Call(api="online-payments", operation_id="V2PaymentPost", method="POST",
                 url="http://provider/api/v2/payments", request_headers={"request-id": "req-1",
                                                                          "merchant-id": "998482157630"},
                 request_body=request, status=status,
@@ -155,7 +155,7 @@ def test_bad_credentials_must_get_the_documented_status(judge, specs):
 
 
 def test_refunds_never_add_up_above_what_was_captured(judge, specs):
-    read = Call(api="online-payments", operation_id="getPayment", method="GET", url="http://p/payments/x",
+    read = Call(api="online-payments", operation_id="V2PaymentByIdGet", method="GET", url="http://p/payments/x",
                 path_parameters={"id": payment_answer()["transactionId"]}, status=200,
                 response_headers={"Content-Type": "application/json"}, response_body=payment_answer())
     assert failed_rules(judge.answer(read)) == set()
@@ -166,7 +166,7 @@ def test_refunds_never_add_up_above_what_was_captured(judge, specs):
             "paymentMethodType": {"transactionReference": {"transactionReferenceId": read.path_parameters["id"]}}}
         answer = {"requestId": "r", "transactionState": "CLOSED", "amount": amount, "currency": "USD",
                   "responseStatus": "SUCCESS", "responseCode": "APPROVED", "responseMessage": "ok"}
-        return Call(api="online-payments", operation_id="createRefund", method="POST", url="http://p/refunds",
+        return Call(api="online-payments", operation_id="V2RefundPost", method="POST", url="http://p/refunds",
                     request_headers={"request-id": "r"}, request_body=request, status=200,
                     response_headers={"Content-Type": "application/json"}, response_body=answer)
 
@@ -216,17 +216,17 @@ def test_conditional_fields_and_time_order_in_callbacks(judge):
     record = {"endToEndId": "E2E1", "createDateTime": "2023-07-27T07:41:54.773Z", "paymentStatus": "REJECTED",
               "firmRootId": "53038faa-43f6-42fc-9545-648fd2dab411"}
     assert "GP-CALLBACK-EXCEPTIONS-CONDITIONAL" in failed_rules(
-        judge.callback(callback("global-payments", "paymentStatus", {"callbacks": [record]})))
+        judge.callback(callback("global-payments", "paymentInitiationStatus", {"callbacks": [record]})))
 
 
 def test_callbacks_correlate_with_what_the_suite_created(judge):
     record = {"endToEndId": "E2E2", "createDateTime": "2023-07-27T07:41:54.773Z", "paymentStatus": "PENDING",
               "firmRootId": "53038faa-43f6-42fc-9545-648fd2dab412"}
-    judge.callback(callback("global-payments", "paymentStatus", {"callbacks": [record]}))
+    judge.callback(callback("global-payments", "paymentInitiationStatus", {"callbacks": [record]}))
     judge.add_source("global-payments", "GP-CALLBACK-CORRELATES-WITH-INITIATION",
                      [("endToEndId", "E2E2"), ("firmRootId", record["firmRootId"])])
     stranger = dict(record, endToEndId="E2E3", firmRootId="53038faa-43f6-42fc-9545-648fd2dab413")
-    judge.callback(callback("global-payments", "paymentStatus", {"callbacks": [stranger]}))
+    judge.callback(callback("global-payments", "paymentInitiationStatus", {"callbacks": [stranger]}))
     settled = judge.settle("global-payments")
     assert [r.passed for r in settled] == [True, False]
 
@@ -267,3 +267,31 @@ def test_every_check_is_named_documented_and_in_the_catalogue(specs):
         for entry in spec.rules.scenarios:
             assert entry.id in ids
     assert {"OP-NO-CARD-DATA", "GP-CALLBACK-RETRY", "PBB-STATUS-COVERAGE", "OAUTH-ERROR-SHAPE"} <= ids
+
+
+def gp_initiation(specs, answer, status=202, **call_fields):
+    request = copy.deepcopy(specs["global-payments"].examples("initiatePayments")["ukFasterPayments"])
+    return Call(api="global-payments", operation_id="initiatePayments", method="POST",
+                url="http://provider/tsapi/v1/payments", request_body=request, status=status,
+                response_headers={"Content-Type": "application/json"}, response_body=answer,
+                response_text=str(answer), **call_fields)
+
+
+def test_global_payments_acknowledgement_and_errors_in_the_published_shapes(judge, specs):
+    sent = specs["global-payments"].examples("initiatePayments")["ukFasterPayments"]["payments"]
+    end_to_end_id = sent["paymentIdentifiers"]["endToEndId"]
+    ack = {"paymentInitiationResponse": {"endToEndId": end_to_end_id, "firmRootId": "xatv-12522a-cqvf-991"}}
+    assert failed_rules(judge.answer(gp_initiation(specs, ack))) == set()
+    another = {"paymentInitiationResponse": dict(ack["paymentInitiationResponse"], endToEndId="ANOTHER0001")}
+    assert failed_rules(judge.answer(gp_initiation(specs, another))) == {"GP-ACK-ECHOES-END-TO-END-ID"}
+    earlier_shape = ack["paymentInitiationResponse"]  # the fields at the top, as our earlier document had them
+    assert "GP-REQUIRED-FIELDS" in failed_rules(judge.answer(gp_initiation(specs, earlier_shape)))
+
+    def refused(code):
+        body = {"errors": {"endToEndId": end_to_end_id, "errorDetails": [
+            {"errorCode": code, "errorDescription": "Error occurred on '/payments/debtor'"}]}}
+        return gp_initiation(specs, body, status=400, intent="invalid", invalid_keyword="required")
+
+    # A request breaking `required` is refused with 10001 (the published 400 table, GP rules table).
+    assert failed_rules(judge.answer(refused("10001"))) == set()
+    assert failed_rules(judge.answer(refused("10008"))) == {"GP-ERROR-SHAPE"}

@@ -55,8 +55,8 @@ def spied(monkeypatch):
 
 
 def payment_request(specs) -> Request:
-    return Request("online-payments", "createPayment",
-                   body=copy.deepcopy(specs["online-payments"].examples("createPayment")["seed"]),
+    return Request("online-payments", "V2PaymentPost",
+                   body=copy.deepcopy(specs["online-payments"].examples("V2PaymentPost")["quickStartCardSale"]),
                    headers={"merchant-id": "998482157630"})
 
 
@@ -118,7 +118,7 @@ def test_accepted_negative_data_still_comes_from_schemathesis():
                     faults=("op-invalid-request-accepted",)) as mock:
         target = target_for(mock)
         try:
-            operation = target.operation("online-payments", "createPayment")
+            operation = target.operation("online-payments", "V2PaymentPost")
             cases = strategies.sample(operation.as_strategy(generation_mode=GenerationMode.NEGATIVE), n=10, seed=3)
             for case in cases:
                 target.collector = Collector()
@@ -147,7 +147,7 @@ def test_a_required_header_missing_from_a_success_fails_required_fields(tmp_path
     judge = Judge([load_spec(str(tmp_path / source.name))])
 
     def answered(headers):
-        call = Call(api="online-payments", operation_id="createPayment", method="POST", url="http://provider",
+        call = Call(api="online-payments", operation_id="V2PaymentPost", method="POST", url="http://provider",
                     status=200, response_headers=headers, response_body={}, response_text="{}")
         return [result for result in judge.answer(call) if result.title in ("", "Required header missing")
                 and result.rule_id == "OP-REQUIRED-FIELDS"]

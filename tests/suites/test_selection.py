@@ -76,17 +76,17 @@ def test_filters_that_match_nothing_are_exit_2(tmp_path, capsys, filters, messag
 
 
 def test_a_test_is_selected_by_its_suite_operation_or_scenario(capsys):
-    assert main(["certify", "--dry-run", "--api", "online-payments", "--include", "createRefund",
+    assert main(["certify", "--dry-run", "--api", "online-payments", "--include", "V2RefundPost",
                  "--include", "OP-SCENARIO-VOID"]) == 0
     out = capsys.readouterr().out
     suites = {line.split()[0]: line.split(None, 2)[2].split(", ")
               for line in out.splitlines() if line.startswith("  ") and not line.startswith("  rule ")}
-    assert suites["generated"] == ["createRefund"] and suites["negative"] == ["createRefund"]
+    assert suites["generated"] == ["V2RefundPost"] and suites["negative"] == ["V2RefundPost"]
     assert suites["scenarios"] == ["OP-SCENARIO-VOID", "OP-SCENARIO-REFUND", "OP-SCENARIO-REFUND-PENDING",
                                    "OP-SCENARIO-REFUND-DECLINED", "OP-SCENARIO-OVER-REFUND"]
-    assert suites["idempotency"] == ["OP-IDEMPOTENT-REQUEST-ID:createRefund"]
-    assert suites["flows"] == ["OP-SCENARIO-VOID", "createRefund"]  # a follow-up, and reading a refund back
-    assert "auth" not in suites  # credentials are tried on getPayment, which no glob names
+    assert suites["idempotency"] == ["OP-IDEMPOTENT-REQUEST-ID:V2RefundPost"]
+    assert suites["flows"] == ["OP-SCENARIO-VOID", "V2RefundPost"]  # a follow-up, and reading a refund back
+    assert "auth" not in suites  # credentials are tried on V2PaymentGet, which no glob names
 
 
 class Counting:
