@@ -5,7 +5,7 @@ The public API in a minute::
     import strategies
 
     strategies.requests("pay-by-bank", "createPayment")      # valid requests (Request values)
-    strategies.callbacks("global-payments", "paymentStatus", status="REJECTED")   # valid bodies
+    strategies.callbacks("global-payments", "paymentInitiationStatus", status="REJECTED")   # valid bodies
     strategies.invalid("pay-by-bank", "createPayment", "pattern:/market")  # (example, Rule)
     strategies.invalid("pay-by-bank", "payments")             # any rule of the payments callback
     strategies.targets("pay-by-bank")                         # what can be generated, with rule names

@@ -1,9 +1,9 @@
 """`conformance examples`: print what the suites send, as JSON lines, from the spec strategies.
 
     conformance examples --api pay-by-bank --operation createPayment -n 3 --seed 7
-    conformance examples --api global-payments --callback paymentStatus --status REJECTED
+    conformance examples --api global-payments --callback paymentInitiationStatus --status REJECTED
     conformance examples --api pay-by-bank --callback payments --invalid enum:/status
-    conformance examples --api online-payments --operation createPayment --invalid any -n 20
+    conformance examples --api online-payments --operation V2PaymentPost --invalid any -n 20
     conformance examples --list --json
 
 Examples are printed whole: they are the suite's own synthetic test data (card numbers from the

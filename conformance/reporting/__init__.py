@@ -4,7 +4,7 @@
 
     with Recorder("reports", command="certify", target={...}, specs=specs, secrets=(secret,)) as rec:
         rec.rule("online-payments", "OP-DOCUMENTED-STATUS", "The HTTP status is documented")
-        rec.passed("online-payments", "OP-DOCUMENTED-STATUS", "createPayment")
+        rec.passed("online-payments", "OP-DOCUMENTED-STATUS", "V2PaymentPost")
         rec.failed(Failure(api=..., rule_id=..., title=..., expected=..., observed=..., exchange=Exchange(...)))
         verdict = rec.finish()
 

@@ -1,6 +1,6 @@
 """junit.xml for CI dashboards: one test suite per API, one test case per rule and operation.
 
-Test case names carry the rule ID ("OP-DOCUMENTED-STATUS[createPayment]"), so a dashboard's
+Test case names carry the rule ID ("OP-DOCUMENTED-STATUS[V2PaymentPost]"), so a dashboard's
 history follows a rule across runs. A case's time is what the exchanges it judged took; a suite's,
 what every exchange with its API took (each once). A failed case says each distinct failure once,
 with what was observed, and how many times it was seen. An incomplete run adds an erroring "RUN-COMPLETE" case, so
