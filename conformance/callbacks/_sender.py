@@ -17,6 +17,7 @@ from typing import Literal
 import httpx
 
 from .. import __version__
+from .._deadline import deadline_client
 from .._errors import TargetUnreachable, UsageError
 
 Outcome = Literal["answered", "timeout", "refused", "tls", "dropped"]
@@ -118,9 +119,9 @@ class Sender:
 
     def _client(self, with_certificate: bool) -> httpx.Client:
         if with_certificate not in self._clients:
-            self._clients[with_certificate] = httpx.Client(
+            self._clients[with_certificate] = deadline_client(
+                self.deadline,
                 verify=self.tls.context(with_certificate=with_certificate),
-                timeout=httpx.Timeout(self.deadline),
                 headers={"User-Agent": USER_AGENT},
                 follow_redirects=False,
             )

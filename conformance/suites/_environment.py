@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .._deadline import deadline_client
 from .._errors import TargetUnreachable, UsageError
 from .._specs import SPEC_NAMES, Spec, load_spec, token_spec_name
 from ..auth import DEFAULT_SCOPE, OAuthClient, credentials_from_environment
@@ -299,7 +300,7 @@ class Environment:
             origins.setdefault(f"{parts.scheme}://{parts.netloc}", url)
         for origin, url in origins.items():
             try:
-                with httpx.Client(timeout=timeout, verify=settings.verify) as http:
+                with deadline_client(timeout, verify=settings.verify) as http:
                     http.get(url)
             except httpx.TimeoutException:
                 raise TargetUnreachable(f"{origin} did not answer within {timeout:g} s") from None

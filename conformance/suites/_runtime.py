@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import requests
 
+from .._deadline import deadline_client, deadline_session
 from .._errors import TargetUnreachable
 from .._specs import Spec
 from ..auth import OAuthClient, basic_credentials, schemathesis_auth, schemathesis_basic_auth
@@ -211,7 +212,7 @@ class Target:
         self.selection = Selection.from_dict(settings.selection)
         self.client = OAuthClient(settings.token_url, settings.client_id, settings.client_secret, settings.scope,
                                   timeout=self.profile.timeout, verify=settings.verify)
-        self.session = requests.Session()
+        self.session = deadline_session(self.profile.timeout)
         self.session.verify = settings.verify
         self.budget = Budget(self.profile.request_budget)
         self.limiter = RateLimiter(settings.rate_limit)
@@ -397,7 +398,7 @@ class Target:
         if not self.settings.sink:
             return []
         if self._sink_client is None:
-            self._sink_client = httpx.Client(timeout=5.0)
+            self._sink_client = deadline_client(5.0)
         try:
             answer = self._sink_client.get(f"{self.settings.sink}/_sink/deliveries",
                                            params={"api": api, "webhook": webhook})
