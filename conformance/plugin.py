@@ -28,6 +28,7 @@ import pytest
 from ._config import find_config
 from ._errors import ConformanceError, TargetUnreachable
 from ._options import add_pytest_options, given_plugin_options, settle
+from .redaction import redact_text
 from .suites._environment import Environment, Options
 from .suites._runtime import BudgetExhausted, RunSettings, Target
 
@@ -85,7 +86,7 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             environment = Environment(options_from(config)).open(dry=bool(config.option.collectonly))
         except ConformanceError as exc:
-            raise pytest.UsageError(f"conformance: {exc}") from None
+            raise pytest.UsageError(f"conformance: {redact_text(str(exc))}") from None
         controller = Controller(environment, owns_environment=True)
         keep_exchanges(environment, environment.options.exchange_log, environment.options.har)
         config.pluginmanager.register(controller, "conformance-controller")
@@ -220,28 +221,25 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     try:
         result = yield
     except BudgetExhausted as exc:
-        item.user_properties.append((PROPERTY, target.collector.to_records()))
+        item.user_properties.append((PROPERTY, target.records()))
         pytest.skip(str(exc))
     except TargetUnreachable as exc:
-        records = target.collector.to_records() + [{"kind": "unreachable", "message": str(exc)}]
-        item.user_properties.append((PROPERTY, records))
-        pytest.fail(f"target unreachable: {exc}", pytrace=False)
+        message = target.redactor.text(str(exc))
+        item.user_properties.append((PROPERTY, target.records({"kind": "unreachable", "message": message})))
+        pytest.fail(f"target unreachable: {message}", pytrace=False)
     except Exception as exc:
-        message = f"{item.nodeid}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
-        item.user_properties.append((PROPERTY, target.collector.to_records() + [{"kind": "error", "message": message}]))
+        message = target.redactor.text(f"{item.nodeid}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+        item.user_properties.append((PROPERTY, target.records({"kind": "error", "message": message})))
         raise
     collector = target.collector
     if not collector.requests and not collector.passes and not collector.records:
         # A suite that tested nothing must not pass: that is how a run ends green having judged nothing.
         collector.records.append({"kind": "error", "message": f"{item.nodeid}: nothing was sent or judged"})
-        item.user_properties.append((PROPERTY, collector.to_records()))
+        item.user_properties.append((PROPERTY, target.records()))
         pytest.fail("nothing was sent or judged: this test of the suite had nothing to test", pytrace=False)
-    item.user_properties.append((PROPERTY, target.collector.to_records()))
+    item.user_properties.append((PROPERTY, target.records()))
     if target.collector.failed_rules:
-        from .redaction import Redactor
-
-        redactor = Redactor((target.settings.client_secret,))
-        lines = "\n".join(redactor.text(line)[:600] for line in target.collector.failed_rules[:20])
+        lines = "\n".join(target.redactor.text(line)[:600] for line in target.collector.failed_rules[:20])
         pytest.fail(f"{len(target.collector.failed_rules)} rule(s) broken:\n{lines}", pytrace=False)
     return result
 

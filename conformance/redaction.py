@@ -15,13 +15,15 @@ What is redacted (docs/reports.md keeps the same list):
 - Authorization, Proxy-Authorization, Cookie and Set-Cookie header values become [REDACTED]
   (keeping the scheme: "Bearer [REDACTED]"); so do bearer and basic credentials and JWTs anywhere.
 - access_token, refresh_token, id_token, client_secret, password values become [REDACTED].
-- user:password in URLs and in curl's -u/--user become [REDACTED].
-- Every known secret the caller hands over (client secret, issued tokens) becomes [REDACTED]
-  wherever it appears, also URL-encoded.
+- The userinfo of URLs (user:password@ or token@) and curl's -u/--user become [REDACTED].
+- Every known secret the caller hands over (client secret, issued tokens, the password of a URL
+  the run was given and the Basic credential built from it) becomes [REDACTED] wherever it
+  appears, also URL-encoded.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -68,16 +70,37 @@ _SCHEMED_CREDENTIAL = re.compile(
     r"(?i)\b(bearer|basic)(\s+)(?!\[REDACTED\])(?=[A-Za-z0-9\-._~+/]*[0-9\-._~+/])[A-Za-z0-9\-._~+/]{8,}=*"
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# Keys and values may sit in JSON that is itself inside a JSON string (an answer echoing a request body):
+# their quotes are then escaped (\"cvv\": \"123\"), and the patterns allow the backslashes.
 _SECRET_VALUE = re.compile(
-    r"(?i)(\"?(?:access_token|refresh_token|id_token|client_secret|password|api_key|x-api-key)\"?\s*[:=]\s*\"?)"
-    r"(?!\[REDACTED\])([^\"&\s,;}]+)"
+    r"(?i)(\\*\"?(?:access_token|refresh_token|id_token|client_secret|password|api_key|x-api-key)\\*\"?\s*[:=]"
+    r"\s*\\*\"?)(?!\[REDACTED\])([^\"&\s,;}\\]+)"
 )
 _CARD_VALUE = re.compile(
     r"(?i)((?:cvv2?|cvc2?|securityCode|exp(?:iry|iration)?(?:[._\[\]]*(?:date|month|year)\]?)?)"
-    r"\"?\s*[:=]\s*)(\{[^{}]*\}|\"[^\"]*\"|[^\s&,;}\"]+)"
+    r"(\\*)\"?\s*[:=]\s*)(\{[^{}]*\}|\\*\"[^\"\\]*\\*\"|[^\s&,;}\"\\]+)"
 )
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://)[^/\s@:'\"]+:[^/\s@'\"]*@")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://)(?!\[REDACTED\]@)[^/?#\s@'\"<>]+@")
 _CURL_USER = re.compile(r"(\s(?:-u|--user)\s+)('[^']*'|\"[^\"]*\"|\S+)")
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The secrets a URL carries in its userinfo: the password (or a lone user, often a token), the
+    user:password pair, and the HTTP Basic credential a client builds from it on its own."""
+    if not url:
+        return []
+    try:
+        parts = urllib.parse.urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return []
+    if user is None and password is None:
+        return []
+    user = urllib.parse.unquote(user or "")
+    password = urllib.parse.unquote(password) if password is not None else None
+    pair = f"{user}:{password or ''}"
+    found = [password if password else user, pair, base64.b64encode(pair.encode()).decode()]
+    return [secret for secret in found if secret]
 
 
 def mask_pan(pan: str) -> str:
@@ -158,6 +181,14 @@ class Redactor:
         """Replace only the known secrets: safe on any text, JSON or markup, without touching its syntax."""
         pattern = self._secret_pattern
         return pattern.sub(REDACTED, text) if pattern is not None and text else text
+
+    def secrets_only_in(self, value: Any) -> Any:
+        """JSON data with only the known secrets replaced in every string (keys included)."""
+        if isinstance(value, dict):
+            return {self.secrets_only(str(key)): self.secrets_only_in(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.secrets_only_in(item) for item in value]
+        return self.secrets_only(value) if isinstance(value, str) else value
 
     def text(self, text: str) -> str:
         """Scrub free text: a log line, a non-JSON body, a curl command, an exception message."""
@@ -288,8 +319,8 @@ def _header_line(match: re.Match[str]) -> str:
 
 
 def _card_value(match: re.Match[str]) -> str:
-    value = match.group(2)
-    return match.group(1) + (f'"{REDACTED}"' if value.startswith(("{", '"')) else REDACTED)
+    value, escape = match.group(3), match.group(2)  # quoted as the key is, so escaped JSON stays JSON
+    return match.group(1) + (f'{escape}"{REDACTED}{escape}"' if value.startswith(("{", '"', "\\")) else REDACTED)
 
 
 def _header_items(headers: Any) -> Iterator[tuple[str, str]]:

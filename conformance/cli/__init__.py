@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from .._errors import EXIT_USAGE, ConformanceError
+from ..redaction import redact_text
 
 SUBCOMMANDS = ("certify", "callbacks", "client", "receiver", "replay", "mock", "faults", "examples", "report", "specs")
 """In the order `--help` lists them; each is the module conformance.cli._<name>."""
@@ -74,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except ConformanceError as exc:
-        sys.stderr.write(f"conformance: error: {exc}\n")
+        sys.stderr.write(f"conformance: error: {redact_text(str(exc))}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("conformance: interrupted\n")

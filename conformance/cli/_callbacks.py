@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from .._errors import UsageError
     from ..callbacks import Sender, TLSOptions, check_receiver, profile, webhooks
     from ..progress import Progress
+    from ..redaction import url_secrets
     from ..reporting import Recorder
 
     args = settled(args, "callbacks")
@@ -76,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             specs=[spec],
             profile=chosen.name,
             seed=seed,
+            secrets=url_secrets(target),
         )
         with recorder, Progress(quiet=args.quiet, redactor=recorder.redactor) as progress:
             check_receiver(spec, target, sender=sender, recorder=recorder, profile=chosen, seed=seed, progress=progress)

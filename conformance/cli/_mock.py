@@ -107,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_banner(server) -> None:
+    from ..redaction import redact_text
+
     width = max(len(api) for api in server.app.base_paths()) + 2
     lines = [f"conformance mock: serving {server.origin}"]
     lines.append(f"  {'token':<{width}}{server.token_url}  (client id {server.client_id})")
@@ -117,5 +119,5 @@ def _print_banner(server) -> None:
     lines.append(f"  {'callbacks':<{width}}{server.callback_url or 'none registered (POST /_mock/callback-url)'}")
     lines.append(f"  {'faults':<{width}}{', '.join(server.faults) or 'none'}")
     lines.append("Press Ctrl+C to stop.")
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(redact_text("\n".join(lines)) + "\n")  # a --callback-url may carry a password
     sys.stdout.flush()

@@ -85,9 +85,12 @@ class Recorder:
         secrets: Iterable[str | None] = (),
         fresh: bool = True,
         judged: Callable[[str], bool] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.report_dir = Path(report_dir)
-        self.redactor = Redactor(secrets)
+        self.redactor = redactor if redactor is not None else Redactor()
+        for secret in secrets:
+            self.redactor.add_secret(secret)
         self.judged = judged or (lambda rule_id: True)
         """Which rules this run judges (--include/--exclude): results of others are not recorded."""
         self.command = command

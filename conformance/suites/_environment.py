@@ -23,10 +23,11 @@ from .._errors import TargetUnreachable, UsageError
 from .._specs import SPEC_NAMES, Spec, load_spec, token_spec_name
 from ..auth import DEFAULT_SCOPE, OAuthClient, credentials_from_environment
 from ..checks import Severity, catalogue, severity_of, view
+from ..redaction import Redactor
 from ._mock_admin import MockAdmin
 from ._parameters import planned_tests
 from ._profiles import profile as profile_named
-from ._runtime import RunSettings
+from ._runtime import RunSettings, run_redactor
 from ._selection import Selection, SuiteTest
 
 TOKEN_SPEC = token_spec_name()
@@ -134,6 +135,7 @@ class Environment:
         self.specs: list[Spec] = []
         self.apis: list[str] = []
         self.settings: RunSettings | None = None
+        self.redactor = Redactor()
         self.dry = False
         self.selection = Selection()
         self.tests: list[SuiteTest] = []
@@ -216,8 +218,10 @@ class Environment:
             profile=self.profile.name, seed=seed, sink=self.sink.origin if self.sink else None,
             rate_limit=rate or None, verify=verify, embedded=embedded, timeout=self.profile.timeout,
             selection=self.selection.to_dict())
+        self.redactor = run_redactor(self.settings)
         self.preflight()
         self._open_recorder()
+        self._declare_rules()
 
     def _select(self) -> None:
         """Settle --include/--exclude against this run's tests and rules (a glob matching nothing is exit 2)."""
@@ -270,10 +274,12 @@ class Environment:
         if self.selection.active:
             target["filters"] = {"include": list(self.selection.include), "exclude": list(self.selection.exclude)}
         self.recorder = Recorder(self.options.report_dir, command=self.command, target=target, specs=self.specs,
-                                 profile=self.profile.name, seed=settings.seed, secrets=(settings.client_secret,),
+                                 profile=self.profile.name, seed=settings.seed, redactor=self.redactor,
                                  judged=self.selection.judges)
         if self.sink is not None:
             self.sink.recorder = self.recorder
+
+    def _declare_rules(self) -> None:
         for spec in self.specs:
             if spec.name not in self.apis:
                 continue
@@ -309,7 +315,7 @@ class Environment:
             except httpx.HTTPError as exc:
                 raise TargetUnreachable(f"cannot talk to {origin}: {_connect_reason(exc)}") from None
         client = OAuthClient(settings.token_url, settings.client_id, settings.client_secret, settings.scope,
-                             timeout=timeout, verify=settings.verify)
+                             timeout=timeout, verify=settings.verify, on_token=self.redactor.add_secret)
         try:
             client.token()
         finally:
