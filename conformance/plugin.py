@@ -300,13 +300,15 @@ class Controller:
     def _expect(self, nodeids: list[str]) -> None:
         """How many tests each (api, suite) has, so progress can say a suite is done when it is."""
         if not self._remaining:
-            self._remaining.update(key for key in map(_suite_of, nodeids) if key[0])
+            self._remaining.update(key for key in map(_suite_of, nodeids) if key[0] in self.environment.apis)
             self._totals = dict(self._remaining)
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         """A suite starts with its first test (on any worker), with its number of tests."""
         api, suite = _suite_of(nodeid)
-        if self.progress is None or not api or (api, suite) in self._started:
+        # A suite with nothing to test for the run's APIs is one test with an empty parameter set
+        # ("test_x[NOTSET]"): it names no API and gets no progress row.
+        if self.progress is None or api not in self.environment.apis or (api, suite) in self._started:
             return
         self._started.add((api, suite))
         self.progress.start(api, total=self._totals.get((api, suite)), suite=suite)
@@ -372,6 +374,7 @@ class Controller:
             reason = "interrupted (Ctrl-C)" if self.interrupted else self.unreachable or \
                 ("no test ran" if not self.tests else None) or \
                 (f"{len(self.errors)} suite test(s) broke: {self.errors[0]}" if self.errors else None)
+            self.recorder.requests = self.requests
             self.verdict = self.recorder.finish(complete=complete, reason=reason)
             self.document = self.recorder.document()
             if self.verdict.value != "conforms" and session.exitstatus == 0:

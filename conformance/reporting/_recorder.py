@@ -28,7 +28,7 @@ from ._exchanges import ExchangeLog
 from ._files import append_line, write_atomically
 from ._model import Exchange, Failure, Verdict
 
-FORMAT_VERSION = "1.4"
+FORMAT_VERSION = "1.5"
 """certification.json format: MAJOR.MINOR (docs/reports.md says what each change may do)."""
 
 JSON_FILE = "certification.json"
@@ -107,6 +107,8 @@ class Recorder:
         self._finished: dict[str, Any] | None = None
         self._sections: dict[str, Any] = {}
         self.exchanges: ExchangeLog | None = None
+        self.requests: int | None = None
+        """Requests the run sent to its target, when the caller counts them (shown in the report)."""
         for spec in self.specs:
             self._api(spec["name"])
         try:
@@ -226,6 +228,7 @@ class Recorder:
             "specs": self.specs,
             "profile": self.profile,
             "seed": self.seed,
+            "requests": self.requests,
             "started_at": self.started_at,
         }
 

@@ -69,7 +69,7 @@ def test_a_failing_run_writes_every_file_valid_and_redacted(tmp_path, make_recor
         assert (tmp_path / name).is_file(), name
     document = _json(tmp_path)
     validator().validate(document)
-    assert document["format_version"] == "1.4"
+    assert document["format_version"] == "1.5"
     assert document["verdict"] == "nonconformant" and document["complete"] is True
     assert document["profile"] == "quick" and document["seed"] == 20240917
     assert [spec["name"] for spec in document["specs"]] == list(specs)
