@@ -135,7 +135,7 @@ class OAuthClient:
         self.fetches += 1
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply to be a token answer
             kind = response.headers.get("content-type", "no content type")
             raise TokenError(f"token endpoint {self.token_url} answered {response.status_code} with a body that is "
                              f"not JSON ({kind}) [OAUTH-CONTENT-TYPE]") from None

@@ -19,12 +19,14 @@ client rules after its body (docs/client.md).
 from __future__ import annotations
 
 import collections
+import contextlib
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from . import _signals
 from ._config import find_config
 from ._errors import ConformanceError, TargetUnreachable
 from ._options import add_pytest_options, given_plugin_options, settle
@@ -83,6 +85,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     controller = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, Controller)), None)
     if controller is None and _wanted(config):
+        stop_signals = contextlib.ExitStack()  # SIGTERM (a cancelled CI job) stops the run as Ctrl-C does
+        stop_signals.enter_context(_signals.stop_signals())
+        config.add_cleanup(stop_signals.close)
         try:
             environment = Environment(options_from(config)).open(dry=bool(config.option.collectonly))
         except ConformanceError as exc:
@@ -265,6 +270,7 @@ class Controller:
         self.verdict: Any = None
         self.document: dict[str, Any] | None = None
         self.interrupted = False
+        self.report_error: ConformanceError | None = None
 
     @property
     def recorder(self) -> Any:
@@ -305,6 +311,7 @@ class Controller:
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         """A suite starts with its first test (on any worker), with its number of tests."""
+        _signals.check()  # a Ctrl-C lost in a finalizer stops the run before the next test
         api, suite = _suite_of(nodeid)
         # A suite with nothing to test for the run's APIs is one test with an empty parameter set
         # ("test_x[NOTSET]"): it names no API and gets no progress row.
@@ -361,21 +368,31 @@ class Controller:
         if environment.dry:
             return
         try:
-            if environment.sink is not None and not self.interrupted:
-                # The embedded mock's first retry comes within a second; a provider's may take the whole wait.
-                patience = 1.0 if environment.settings.embedded else environment.profile.callback_timeout
-                environment.sink.finish(timeout=environment.profile.callback_timeout, patience=patience)
-                for api, labels in environment.sink.seen.items():
-                    for label, values in labels.items():
-                        self.seen.setdefault(api, {}).setdefault(label, set()).update(values)
-            if not self.interrupted and self.tests:
-                self._judge_coverage()
+            try:
+                self.interrupted = self.interrupted or _signals.received() is not None
+                if environment.sink is not None and not self.interrupted:
+                    # The embedded mock's first retry comes within a second; a provider's may take the whole wait.
+                    patience = 1.0 if environment.settings.embedded else environment.profile.callback_timeout
+                    environment.sink.finish(timeout=environment.profile.callback_timeout, patience=patience)
+                    for api, labels in environment.sink.seen.items():
+                        for label, values in labels.items():
+                            self.seen.setdefault(api, {}).setdefault(label, set()).update(values)
+                if not self.interrupted and self.tests:
+                    self._judge_coverage()
+            except KeyboardInterrupt:  # while waiting for the last callbacks: the report says so
+                self.interrupted = True
+                session.exitstatus = pytest.ExitCode.INTERRUPTED
             complete = not self.interrupted and self.unreachable is None and self.tests > 0 and not self.errors
-            reason = "interrupted (Ctrl-C)" if self.interrupted else self.unreachable or \
+            reason = _signals.reason() if self.interrupted else self.unreachable or \
                 ("no test ran" if not self.tests else None) or \
                 (f"{len(self.errors)} suite test(s) broke: {self.errors[0]}" if self.errors else None)
             self.recorder.requests = self.requests
-            self.verdict = self.recorder.finish(complete=complete, reason=reason)
+            try:
+                with _signals.deferred():  # the set is written whole, then a late signal is handled
+                    self.verdict = self.recorder.finish(complete=complete, reason=reason)
+            except ConformanceError as exc:  # the report directory cannot be written: kept for one line
+                self.report_error = exc
+                self.verdict = self.recorder.verdict
             self.document = self.recorder.document()
             if self.verdict.value != "conforms" and session.exitstatus == 0:
                 session.exitstatus = 1
@@ -413,6 +430,8 @@ class Controller:
         Progress(quiet=True, summary_stream=stream, redactor=self.recorder.redactor).summary(
             self.document, report_dir=str(self.environment.options.report_dir))
         terminalreporter.write_line(f"requests sent: {self.requests}")
+        if self.report_error is not None:
+            terminalreporter.write_line(f"conformance: error: {self.recorder.redactor.text(str(self.report_error))}")
 
 
 class _TerminalStream:

@@ -41,6 +41,9 @@ REDACTED = "[REDACTED]"
 
 MIN_SECRET_LENGTH = 4
 """Known secrets shorter than this are ignored: replacing "ab" everywhere would wreck the evidence."""
+MAX_DEPTH = 64
+"""Structured data nested deeper than this is cut (a hostile answer may nest 100,000 arrays)."""
+CUT = f"[cut: nested deeper than {MAX_DEPTH} levels]"
 
 _CARD_VERIFICATION_KEYS = frozenset(
     {"cvv", "cvc", "cvv2", "cvc2", "cvn", "cid", "csc", "securitycode", "cardsecuritycode", "cardverificationvalue"}
@@ -206,9 +209,12 @@ class Redactor:
         text = _CURL_USER.sub(lambda m: m.group(0) if is_placeholder(m.group(2)) else f"{m.group(1)}{REDACTED}", text)
         return _DIGIT_RUN.sub(_mask_run, text)
 
-    def data(self, value: Any) -> Any:
+    def data(self, value: Any, _depth: int = 0) -> Any:
         """Scrub JSON-like data: card-verification and expiry keys dropped, secret values replaced,
-        every string scrubbed as text, integers that are PANs masked. Returns a new structure."""
+        every string scrubbed as text, integers that are PANs masked, anything nested deeper than
+        MAX_DEPTH replaced by CUT. Returns a new structure."""
+        if isinstance(value, (Mapping, list, tuple)) and _depth >= MAX_DEPTH:
+            return CUT
         if isinstance(value, Mapping):
             result: dict[str, Any] = {}
             for key, item in value.items():
@@ -220,10 +226,10 @@ class Redactor:
                 elif str(key).lower() in _CREDENTIAL_HEADERS and isinstance(item, str):
                     result[str(key)] = _credential(item)
                 else:
-                    result[str(key)] = self.data(item)
+                    result[str(key)] = self.data(item, _depth + 1)
             return result
         if isinstance(value, (list, tuple)):
-            return [self.data(item) for item in value]
+            return [self.data(item, _depth + 1) for item in value]
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, bool) or value is None:
@@ -263,7 +269,7 @@ class Redactor:
         if isinstance(body, str):
             try:
                 parsed = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or too deep to parse: scrubbed as text
                 text = self.text(body)
             else:
                 text = json.dumps(self.data(parsed), ensure_ascii=False)

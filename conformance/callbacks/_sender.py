@@ -16,7 +16,7 @@ from typing import Literal
 
 import httpx
 
-from .. import __version__
+from .. import __version__, _signals
 from .._deadline import deadline_client
 from .._errors import TargetUnreachable, UsageError
 
@@ -142,6 +142,7 @@ class Sender:
         self, url: str, content: bytes, content_type: str | None, *, with_certificate: bool = True, method: str = "POST"
     ) -> Delivery:
         """Send one request and return what happened; never raises for the receiver's behaviour."""
+        _signals.check()  # a Ctrl-C lost in a finalizer stops the run here
         headers = {"User-Agent": USER_AGENT}
         if content_type is not None:
             headers["Content-Type"] = content_type

@@ -298,7 +298,7 @@ def _pretty(body: Any) -> str:
     if isinstance(body, str):
         try:
             return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to indent: shown as it is
             return body
     return json.dumps(body, indent=2, ensure_ascii=False)
 

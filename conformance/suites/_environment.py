@@ -2,8 +2,10 @@
 
 `certify` and the pytest plugin share this: given the options, load the specs (SpecError: exit 2),
 take credentials from the environment (or make random ones for the embedded mock), start the embedded
-mock when no origin is given, start the callback sink, check the target answers at all (exit 3 when it
-does not, one line), and open the Recorder. Workers receive only `settings` (plain data).
+mock when no origin is given, start the callback sink, open the Recorder (which replaces the previous
+run's report with this run's, marked not finished), and check the target answers at all (exit 3 when
+it does not, one line). Once the run has started, however it stops (unreachable, Ctrl-C, SIGTERM) it
+leaves an incomplete report saying why. Workers receive only `settings` (plain data).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .. import _signals
 from .._deadline import deadline_client
-from .._errors import TargetUnreachable, UsageError
+from .._errors import ConformanceError, TargetUnreachable, UsageError
 from .._specs import SPEC_NAMES, Spec, load_spec, token_spec_name
 from ..auth import DEFAULT_SCOPE, OAuthClient, credentials_from_environment
 from ..checks import Severity, catalogue, severity_of, view
@@ -155,10 +158,29 @@ class Environment:
         self.dry = dry
         try:
             self._open()
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                self.abandon(_signals.reason())
+            elif self.recorder is not None:
+                self.abandon(str(exc) if isinstance(exc, ConformanceError) else f"{type(exc).__name__}: {exc}")
             self.close()
             raise
         return self
+
+    def abandon(self, reason: str) -> None:
+        """Leave an incomplete report saying why the run stopped before its end (nothing when dry)."""
+        if self.dry or (self.recorder is not None and self.recorder.finished):
+            return
+        from ..reporting import Recorder
+
+        try:
+            if self.recorder is None:
+                self.recorder = Recorder(self.options.report_dir, command=self.command, specs=self.specs,
+                                         target={"origin": self.options.origin}, profile=self.profile.name,
+                                         seed=self.options.seed, redactor=self.redactor)
+            self.recorder.finish(complete=False, reason=reason)
+        except ConformanceError:
+            pass  # the report directory cannot be written: the error being raised is the one to show
 
     def _open(self) -> None:
         options = self.options
@@ -219,8 +241,8 @@ class Environment:
             rate_limit=rate or None, verify=verify, embedded=embedded, timeout=self.profile.timeout,
             selection=self.selection.to_dict())
         self.redactor = run_redactor(self.settings)
-        self.preflight()
         self._open_recorder()
+        self.preflight()
         self._declare_rules()
 
     def _select(self) -> None:

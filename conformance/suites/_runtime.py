@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import requests
 
+from .. import _signals
 from .._deadline import deadline_client, deadline_session
 from .._errors import TargetUnreachable
 from .._specs import Spec
@@ -330,6 +331,7 @@ class Target:
     def send(self, request: Request | Any, *, intent: str = "valid", expected: tuple[int, ...] = (),
              keyword: str | None = None, authorization: str | None | object = MISSING) -> Call:
         """Send a request (ours, or a Schemathesis case), judge the answer, record every Result."""
+        _signals.check()  # a Ctrl-C lost in a finalizer stops the run here
         case = self.case(request) if isinstance(request, Request) else request
         if isinstance(request, Request):
             api, operation_id = request.api, request.operation_id
