@@ -15,7 +15,9 @@ What is redacted (docs/reports.md keeps the same list):
 - Authorization, Proxy-Authorization, Cookie and Set-Cookie header values become [REDACTED]
   (keeping the scheme: "Bearer [REDACTED]"); so do bearer and basic credentials and JWTs anywhere.
 - access_token, refresh_token, id_token, client_secret, password values become [REDACTED].
-- The userinfo of URLs (user:password@ or token@) and curl's -u/--user become [REDACTED].
+- The userinfo of URLs (user:password@ or token@) is stripped ("https://host/..."): a marker such as
+  "[REDACTED]@" would make the URL unparseable (brackets there mean an IPv6 host). curl's -u/--user
+  values become [REDACTED].
 - Every known secret the caller hands over (client secret, issued tokens, the password of a URL
   the run was given and the Basic credential built from it) becomes [REDACTED] wherever it
   appears, also URL-encoded.
@@ -83,7 +85,7 @@ _CARD_VALUE = re.compile(
     r"(?i)((?:cvv2?|cvc2?|securityCode|exp(?:iry|iration)?(?:[._\[\]]*(?:date|month|year)\]?)?)"
     r"(\\*)\"?\s*[:=]\s*)(\{[^{}]*\}|\\*\"[^\"\\]*\\*\"|[^\s&,;}\"\\]+)"
 )
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://)(?!\[REDACTED\]@)[^/?#\s@'\"<>]+@")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://)[^/?#\s@'\"<>]+@")
 _CURL_USER = re.compile(r"(\s(?:-u|--user)\s+)('[^']*'|\"[^\"]*\"|\S+)")
 
 
@@ -205,7 +207,7 @@ class Redactor:
         text = _SCHEMED_CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
         text = _SECRET_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
         text = _CARD_VALUE.sub(_card_value, text)
-        text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+        text = _URL_USERINFO.sub(lambda m: m.group(1), text)
         text = _CURL_USER.sub(lambda m: m.group(0) if is_placeholder(m.group(2)) else f"{m.group(1)}{REDACTED}", text)
         return _DIGIT_RUN.sub(_mask_run, text)
 

@@ -587,7 +587,7 @@ def _structured(body: Any) -> Any:
     if isinstance(body, str):
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
             return dict(urllib.parse.parse_qsl(body)) if "=" in body else body
     return body
 
