@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -62,6 +63,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     sink: CallbackSink
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A sender that hung up mid-answer (a run stopping, a provider giving up) is not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class CallbackSink:

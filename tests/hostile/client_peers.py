@@ -127,6 +127,26 @@ def trickler(**options: Any) -> Iterator[Trickler]:
         yield server
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """HTTP/1.1 (keep-alive, as clients expect), no access log on the test's console."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def _reply(handler: BaseHTTPRequestHandler, status: int, content: bytes, headers: dict[str, str]) -> None:
+    """Write one whole answer (status, the headers given, Content-Length, body)."""
+    handler.send_response(status)
+    for name, value in headers.items():
+        if value:
+            handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(content)))
+    handler.end_headers()
+    handler.wfile.write(content)
+
+
 class EchoOrigin(ThreadingHTTPServer):
     """Echoes every request back; issues tokens at `token_path`. Remembers what it issued and was sent."""
 
@@ -151,12 +171,8 @@ class EchoOrigin(ThreadingHTTPServer):
         return token
 
 
-class _Echo(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Echo(_Handler):
     server: EchoOrigin
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -186,15 +202,7 @@ class _Echo(BaseHTTPRequestHandler):
         self._send(200, echo, extra={"X-Echo-Authorization": authorization, "X-Echo-Credential": credential})
 
     def _send(self, status: int, body: Any, extra: dict[str, str] | None = None) -> None:
-        content = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(content)))
-        for name, value in (extra or {}).items():
-            if value:
-                self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(content)
+        _reply(self, status, json.dumps(body).encode(), {"Content-Type": "application/json", **(extra or {})})
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
@@ -206,17 +214,9 @@ def _decoded(credential: str) -> str | None:
         return None
 
 
-@contextmanager
-def echo_origin() -> Iterator[EchoOrigin]:
-    server = EchoOrigin()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+def echo_origin() -> Any:
+    """An EchoOrigin serving for the block (`with echo_origin() as echo:`)."""
+    return serving(EchoOrigin())
 
 
 def one_error_line(err: str) -> str:
@@ -242,12 +242,8 @@ class DeepOrigin(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_port}"
 
 
-class _Deep(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Deep(_Handler):
     server: DeepOrigin
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
     def _answer(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -255,11 +251,7 @@ class _Deep(BaseHTTPRequestHandler):
             content = json.dumps({"access_token": "deep-" + secrets.token_urlsafe(16), "expires_in": 3600}).encode()
         else:
             content = self.server.body
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content)
+        _reply(self, 200, content, {"Content-Type": "application/json"})
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
@@ -359,12 +351,8 @@ class RecordingProxy(ThreadingHTTPServer):
         self.http.close()
 
 
-class _Forward(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Forward(_Handler):
     server: RecordingProxy
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
     def _forward(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -372,24 +360,9 @@ class _Forward(BaseHTTPRequestHandler):
         self.server.requests.append((self.command, _IDENTIFIER.sub("{id}", path)))
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
         answer = self.server.http.request(self.command, self.server.upstream + self.path, content=raw, headers=headers)
-        self.send_response(answer.status_code)
-        for name, value in answer.headers.items():
-            if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.content)))
-        self.end_headers()
-        self.wfile.write(answer.content)
+        passed = {name: value for name, value in answer.headers.items()
+                  if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding")}
+        _reply(self, answer.status_code, answer.content, passed)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
 
-
-def reserve_port() -> int:
-    """tests/conftest.py's reserve_port, for a test that needs two ports (loaded by path: a conftest.py
-    beside this module would shadow the name `conftest`)."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("_root_conftest", Path(__file__).parents[1] / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.reserve_port()

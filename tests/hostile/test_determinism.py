@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 
-from client_peers import RecordingProxy, reserve_port, serving
+from client_peers import RecordingProxy, serving
+from port_support import reserve_port
 
 from conformance.cli import main
 from conformance.mock import MockServer

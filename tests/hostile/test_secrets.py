@@ -25,6 +25,7 @@ import time
 import urllib.parse
 
 import pytest
+from card_support import luhn
 from client_peers import echo_origin
 
 CLIENT_ID = "echo-integration-client"
@@ -38,14 +39,6 @@ _CARD_KEY = re.compile(
     r"(?i)(cvv2?|cvc2?|securityCode|expiry|expiryDate|expirationDate|expMonth|expYear)"
     r"[\\\"']*\s*[:=]\s*[\\\"']*(?P<value>[^,;&\s\\\"']{0,16})"
 )
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
 
 
 def _forms(secret: str) -> set[str]:
@@ -63,7 +56,7 @@ def leaks(text: str, secrets: dict[str, list[str]]) -> list[str]:
              for secret in values for form in _forms(secret) if form in text]
     for run in _DIGITS.findall(text):
         digits = re.sub(r"[ -]", "", run)
-        if 13 <= len(digits) <= 19 and digits[0] in "3456" and _luhn(digits):
+        if 13 <= len(digits) <= 19 and digits[0] in "3456" and luhn(digits):
             found.append(f"full card number {digits[:6]}...")
     for match in _CARD_KEY.finditer(text):
         value = match.group("value")
