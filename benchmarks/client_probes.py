@@ -10,7 +10,8 @@ Each probe runs the real `conformance` command in a fresh process, as a user or 
   deadline, one line, no traceback;
 - interrupts: certify (embedded mock) sent SIGINT or SIGTERM (alternately) at a random moment of the
   run; held = no traceback, and either exit 130/143 with a report marked incomplete for that reason,
-  or (the signal came after the verdict was written) the complete report of that run;
+  or (the signal came after the verdict was written) the complete report of that run, or (the signal
+  came while Python was still importing, before the command had read its options) nothing written;
 - full disk: certify with its files limited to a size (RLIMIT_FSIZE) from 1 KB to 256 KB; held =
   exit 0/1 with a whole report, or exit 2 with one "cannot write reports" line, no torn file;
 - determinism: `certify --seed 42` repeated; held = the same number of requests as the first run.
@@ -96,7 +97,8 @@ def interrupt_probes(count: int, chooser: random.Random) -> tuple[int, int, list
             record = json.loads(path.read_text()) if path.exists() else None
         tried += 1
         reason = {signal.SIGINT: "interrupted (Ctrl-C)", signal.SIGTERM: "terminated (SIGTERM)"}[sent]
-        stopped = process.returncode == 128 + sent and record is not None and not record["complete"] \
+        # The shell sees 128 + N for a process that exits with it and for one the signal ends itself.
+        stopped = process.returncode in (128 + sent, -sent) and record is not None and not record["complete"] \
             and record["incomplete_reason"] == reason
         finished = record is not None and record["complete"] and process.returncode in (0, 1, -sent, 128 + sent)
         before = record is None and process.returncode in (-sent, 128 + sent) and moment < 1.0
