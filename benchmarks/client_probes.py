@@ -63,11 +63,11 @@ def trickle_probes() -> tuple[int, int, list[str]]:
     notes = []
     for headers_too in (True, False):
         for name, methods, args in (
-            ("certify", None, ["certify", "--origin", "{origin}", "--timeout", "2", "--quiet"]),
+            ("certify", None, ["certify", "--origin", "{origin}", "--request-timeout", "2", "--quiet"]),
             ("callbacks", None, ["callbacks", "--api", "pay-by-bank", "--target", "{origin}/cb/{webhook}",
                                  "--deadline", "2"]),
             # the reachability probe (a GET) is answered at once: the token request (a POST) trickles
-            ("token client", ("POST",), ["certify", "--origin", "{origin}", "--timeout", "2", "--quiet"]),
+            ("token client", ("POST",), ["certify", "--origin", "{origin}", "--request-timeout", "2", "--quiet"]),
         ):
             with trickler(headers_too=headers_too, methods=methods) as peer, tempfile.TemporaryDirectory() as reports:
                 args = [arg.replace("{origin}", peer.origin) for arg in args] + ["--report-dir", reports]

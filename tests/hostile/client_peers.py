@@ -63,6 +63,8 @@ class Trickler:
         self.listener.settimeout(0.2)
         self.stopped = threading.Event()
         self.trickled = 0
+        self.outlasted = 0
+        """Trickled answers whose client waited until the end (TRICKLE_CAP): a client without a total deadline."""
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
     @property
@@ -115,10 +117,13 @@ class Trickler:
         self.trickled += 1
         started = time.monotonic()
         for byte in (head if self.headers_too else b"") + body:
-            if self.stopped.is_set() or time.monotonic() - started > TRICKLE_CAP:
+            if self.stopped.is_set():
                 return
+            if time.monotonic() - started > TRICKLE_CAP:
+                break
             connection.sendall(bytes([byte]))  # OSError once the client has given up: the thread ends
             time.sleep(TRICKLE_INTERVAL)
+        self.outlasted += 1
 
 
 @contextmanager
@@ -330,15 +335,17 @@ _IDENTIFIER = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a
 
 class RecordingProxy(ThreadingHTTPServer):
     """Forwards every request to `upstream` and records it as (method, path) with identifiers as {id}:
-    what a run sent, in order, comparable between two runs."""
+    what a run sent, in order, comparable between two runs. Paths under `hidden` are answered 404
+    (`/_mock` hides that a conformance mock is behind: a provider's sandbox has no such endpoints)."""
 
     daemon_threads = True
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, hidden: tuple[str, ...] = ()) -> None:
         import httpx
 
         super().__init__(("127.0.0.1", 0), _Forward)
         self.upstream = upstream
+        self.hidden = hidden
         self.requests: list[tuple[str, str]] = []
         self.http = httpx.Client(timeout=30)
 
@@ -357,6 +364,8 @@ class _Forward(_Handler):
     def _forward(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = urllib.parse.urlsplit(self.path).path
+        if self.server.hidden and path.startswith(self.server.hidden):
+            return _reply(self, 404, b'{"error": "not found"}', {"Content-Type": "application/json"})
         self.server.requests.append((self.command, _IDENTIFIER.sub("{id}", path)))
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
         answer = self.server.http.request(self.command, self.server.upstream + self.path, content=raw, headers=headers)

@@ -31,9 +31,9 @@ def credentials(monkeypatch):
 def test_certify_gives_up_on_a_trickling_origin_with_exit_3(tmp_path, capsys, credentials, headers_too):
     """The first contact (the reachability probe) has the deadline: one line, exit 3."""
     with trickler(headers_too=headers_too) as peer:
-        code = main(["certify", "--origin", peer.origin, "--timeout", "1", "--quiet",
+        code = main(["certify", "--origin", peer.origin, "--request-timeout", "1", "--quiet",
                      "--report-dir", str(tmp_path / "reports")])
-    assert code == 3
+    assert code == 3 and peer.outlasted == 0  # every client of the run gave up on the trickle
     assert "did not answer within 1 s" in one_error_line(capsys.readouterr().err)
 
 
@@ -41,7 +41,7 @@ def test_callbacks_gives_up_on_a_trickling_receiver_with_exit_3(tmp_path, capsys
     with trickler() as peer:
         code = main(["callbacks", "--api", "pay-by-bank", "--target", peer.origin + "/cb/{webhook}",
                      "--deadline", "1", "--profile", "quick", "--report-dir", str(tmp_path / "reports")])
-    assert code == 3
+    assert code == 3 and peer.outlasted == 0  # every client of the run gave up on the trickle
     assert "did not answer within 1 s" in one_error_line(capsys.readouterr().err)
 
 
@@ -49,7 +49,7 @@ def test_a_callback_trickled_back_is_a_missed_deadline(tmp_path):
     """Past the probe, a receiver that trickles its acknowledgement has missed the deadline (a failure, judged)."""
     with trickler(headers_too=False) as peer, Sender(1.0) as sender:
         delivery = sender.deliver(peer.origin + "/cb/payments", b'{"id": "p1"}', "application/json")
-    assert delivery.outcome == "timeout", delivery
+    assert delivery.outcome == "timeout" and peer.outlasted == 0, delivery
     assert "1 s deadline" in delivery.observed
 
 
@@ -63,6 +63,7 @@ def test_the_token_client_gives_up_on_a_trickling_token_endpoint():
                 client.token()
         finally:
             client.close()
+    assert peer.outlasted == 0
 
 
 @pytest.mark.parametrize("headers_too", [True, False], ids=["headers-trickled", "body-trickled"])
@@ -82,4 +83,4 @@ def test_certify_requests_have_a_total_deadline(headers_too):
     assert call.status is None
     failures = [record for record in target.collector.to_records() if record["kind"] == "failed"]
     assert [(record["title"], record["observed"]) for record in failures] == [("No answer in time", "no answer")]
-    assert peer.trickled == 1
+    assert peer.trickled == 1 and peer.outlasted == 0

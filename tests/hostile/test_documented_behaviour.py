@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+from client_peers import RecordingProxy, serving
+
 from conformance.cli import main
 from conformance.mock import MockServer
 from conformance.suites._environment import WRONG_SCOPE
@@ -22,9 +24,11 @@ def test_without_a_sink_callback_expectations_are_skipped_not_failed(tmp_path, c
     monkeypatch.setenv("CONFORMANCE_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("CONFORMANCE_CLIENT_SECRET", CLIENT_SECRET)
     scopes = ("jpm:payments:sandbox", WRONG_SCOPE)
-    with MockServer(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, scopes=scopes) as mock:
-        code = main(["certify", "--origin", mock.origin, "--api", "pay-by-bank", "--rate-limit", "0", "--seed", "4",
-                     "--quiet", "--report-dir", str(tmp_path)])
+    # Behind a proxy hiding its admin endpoints, the mock is a provider like any other: no sink is registered.
+    with MockServer(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, scopes=scopes) as mock, \
+            serving(RecordingProxy(mock.origin, hidden=("/_mock",))) as provider:
+        code = main(["certify", "--origin", provider.origin, "--api", "pay-by-bank", "--rate-limit", "0",
+                     "--seed", "4", "--quiet", "--report-dir", str(tmp_path)])
     out, err = capsys.readouterr()
     assert code == 0, out + err
     record = json.loads((tmp_path / "certification.json").read_text())

@@ -1,7 +1,7 @@
 """No secret or card data in any artifact or console line, against an origin that echoes everything
 (issue 13, item 10).
 
-Every command that talks to a peer (certify with --verbose, --log and --har; replay; callbacks) runs against
+Every command that talks to a peer (certify with --verbose, --exchange-log and --har; replay; callbacks) runs against
 `EchoOrigin`, which answers each request with all it
 received (headers as a map and as raw lines, the credential alone and base64-decoded, the body parsed
 and raw) and issues a fresh token at its token path. The URLs given carry a password, as a careless
@@ -91,7 +91,8 @@ def runs(tmp_path_factory):
         codes["certify"], consoles["certify"] = _cli(
             "certify", *urls, "--api", "online-payments", "--api", "global-payments", "--api", "oauth",
             "--rate-limit", "0", "--seed", "3", "--report-dir", str(directory / "certify"), "--verbose",
-            "--log", str(directory / "certify" / "exchanges.ndjson"), "--har", str(directory / "certify" / "run.har"))
+            "--exchange-log", str(directory / "certify" / "exchanges.ndjson"),
+            "--har", str(directory / "certify" / "run.har"))
         report = directory / "certify" / "certification.json"
         failure = next(f["id"] for f in json.loads(report.read_text())["failures"] if f["api"] == "online-payments")
         codes["replay"], consoles["replay"] = _cli("replay", str(report), failure, *urls)

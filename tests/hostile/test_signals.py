@@ -67,7 +67,7 @@ def test_a_signal_during_start_up(tmp_path, number):
     reports = tmp_path / "reports"
     earlier = _earlier_conforming_report(reports)
     with trickler() as peer:
-        command = Command("certify", "--origin", peer.origin, "--timeout", "60", "--quiet",
+        command = Command("certify", "--origin", peer.origin, "--request-timeout", "60", "--quiet",
                           "--report-dir", str(reports), env=CREDENTIALS)
         while not peer.trickled and command.process.poll() is None:
             time.sleep(0.05)
