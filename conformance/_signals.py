@@ -96,6 +96,29 @@ def stop_signals() -> Iterator[None]:
             signal.signal(number, handler)
 
 
+def drop_lineless_frames(exc: BaseException | None) -> None:
+    """Cut frames without a line number from an interruption's tracebacks (and its chain's).
+
+    A signal can land on an instruction that has no line (tb_lineno is None); pytest, formatting the
+    KeyboardInterrupt it caught, then fails with a TypeError of its own and a traceback of its own."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        head, last, tb = None, None, exc.__traceback__
+        while tb is not None:
+            if tb.tb_lineno is not None:
+                if last is None:
+                    head = tb
+                else:
+                    last.tb_next = tb
+                last = tb
+            tb = tb.tb_next
+        if last is not None:
+            last.tb_next = None
+        exc.__traceback__ = head
+        exc = exc.__cause__ or exc.__context__
+
+
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
     """Hold a stop signal back until the block is done (writing the report), then raise it."""

@@ -359,8 +359,10 @@ class Controller:
         elif kind == "requests":
             self.requests += record["count"]
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
         self.interrupted = True
+        _signals.drop_lineless_frames(excinfo.value)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
