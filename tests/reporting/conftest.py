@@ -190,7 +190,8 @@ def leaks(text: str) -> list[str]:
         digits = re.sub(r"[ -]", "", run)
         if 12 <= len(digits) <= 19 and digits[0] in "3456" and luhn(digits):
             found.append(f"card-like number {digits}")
-    if re.search(rf"(?<!\d){CVV}(?!\d)", text):
+    # Not inside a word: a random UUID such as "...-a5fa8351fd7b" holds the digits without holding a CVV.
+    if re.search(rf"(?<![0-9A-Za-z]){CVV}(?![0-9A-Za-z])", text):
         found.append("CVV value")
     if re.search(r"(?i)[\\\"'\s.&?\[]c(vv|vc)2?[\\\"'\]]{0,3}\s*[:=]\s*[\\\"']{0,3}\d", text):
         found.append("CVV field with a value")
