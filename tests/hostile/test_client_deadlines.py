@@ -53,6 +53,17 @@ def test_a_callback_trickled_back_is_a_missed_deadline(tmp_path):
     assert "1 s deadline" in delivery.observed
 
 
+def test_the_client_proxy_gives_up_on_a_trickling_sandbox():
+    """`conformance client --upstream URL` checks first that the sandbox answers: with the deadline too."""
+    from conformance import TargetUnreachable
+    from conformance.client._upstream import Upstream
+
+    with trickler() as peer:
+        with pytest.raises(TargetUnreachable, match="did not answer within 1 s"):
+            Upstream(peer.origin, deadline=1.0).probe()
+    assert peer.outlasted == 0
+
+
 def test_the_token_client_gives_up_on_a_trickling_token_endpoint():
     from conformance import TargetUnreachable
 
