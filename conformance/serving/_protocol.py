@@ -1,0 +1,290 @@
+"""uvicorn's httptools protocol with the limits it lacks: header size, read timeouts, strict framing.
+
+uvicorn (0.54) bounds none of these on its fast httptools path: a header grows without limit (and
+httptools joins its pieces quadratically), a connection that never sends a request, or sends one
+byte at a time, stays open for ever, and `Transfer-Encoding: gzip, chunked` or a request without
+`Host` is served. This subclass adds, per connection:
+
+- the head (request line and headers) capped at `max_header_bytes`: 431;
+- a deadline from a request's first byte to the end of its headers (`header_timeout`) and from there
+  to the end of its body (`body_timeout`): 408, and the connection closes;
+- `idle_timeout` for a connection with no request in progress, a fresh one included (uvicorn arms
+  its keep-alive timer only after a first answer);
+- RFC 9112 framing: HTTP/1.1 needs exactly one Host (400); a transfer coding other than `chunked`
+  alone is 501 (400 on HTTP/1.0); two Authorization headers are refused (400), never one picked;
+- a cap on open connections: beyond it, the connection that has waited longest outside the
+  application is closed, so that a flood of idle sockets cannot lock new clients out;
+- a request answered before its body was read in full (a 401 before a 100 MB upload) ends the
+  connection: what is still arriving is discarded for a moment so the client reads its answer, then
+  the connection closes, rather than parsing a body nobody wants.
+
+h11 has a header cap but no read timeouts either, and serves the mock at about half the rate; the
+measurements are in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from ._limits import ServerLimits
+
+logger = logging.getLogger("conformance.serving")
+
+LINGER_SECONDS = 2.0
+"""After an early answer, how long the rest of the request is read and thrown away before closing."""
+
+_REASONS = {400: "bad_request", 408: "request_timeout", 413: "payload_too_large",
+            431: "request_header_fields_too_large", 501: "not_implemented"}
+_CREDENTIALS = (b"authorization", b"proxy-authorization")
+
+
+class _Refused(Exception):
+    """Raised from a parser callback to stop parsing; the protocol answers with `status`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class ConnectionPool:
+    """One server's connections that are outside the application (waiting for or reading a request
+    head), oldest first: the ones to close when the connection cap is reached."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.waiting: dict[HardenedProtocol, None] = {}
+        self.evicted = 0
+
+
+class HardenedProtocol(HttpToolsProtocol):
+    """Use through `protocol_class(limits)`, which binds the limits and a connection pool."""
+
+    limits: ServerLimits
+    pool: ConnectionPool
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timeout_keep_alive = self.limits.idle_timeout  # uvicorn's keep-alive timer, after each answer
+        self._in_head = True
+        self._head_bytes = 0
+        self._deadline: Any = None
+        self._lingering = False
+        self._refusal: _Refused | None = None
+        self._write_timer: Any = None
+
+    # -- connection lifecycle -------------------------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        pool = self.pool
+        if len(self.connections) > pool.cap:
+            if pool.waiting:
+                oldest = next(iter(pool.waiting))
+                del pool.waiting[oldest]
+                pool.evicted += 1
+                oldest.transport.close()
+            else:
+                logger.debug("connection cap reached with every connection busy: closing the new one")
+                transport.close()
+                return
+        self._wait_for_request()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.pool.waiting.pop(self, None)
+        self._cancel_deadline()
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+        super().connection_lost(exc)
+
+    def _wait_for_request(self) -> None:
+        """No request in progress: the idle timer runs and the connection may be evicted."""
+        self.pool.waiting[self] = None
+        self._unset_keepalive_if_required()
+        self.timeout_keep_alive_task = self.loop.call_later(self.limits.idle_timeout, self.timeout_keep_alive_handler)
+
+    # -- reading --------------------------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return
+        if self._in_head:
+            self._head_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            return  # no protocol is upgraded to; the request is answered as uvicorn does, as plain HTTP
+        except httptools.HttpParserError as exc:
+            refusal = self._refusal
+            if refusal is not None:
+                self._refuse(refusal.status, refusal.message)
+            else:
+                self._refuse(400, f"malformed HTTP request: {exc}")
+            return
+        if self._in_head and self._head_bytes > self.limits.max_header_bytes:
+            self._refuse(431, f"the request line and headers exceed {self.limits.max_header_bytes} bytes")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._unset_keepalive_if_required()
+        self._set_deadline(self.limits.header_timeout, "the request headers did not arrive in time")
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._head_bytes = 0
+        self._cancel_deadline()
+        body_follows = self._check_head()
+        self.pool.waiting.pop(self, None)
+        super().on_headers_complete()
+        if body_follows:
+            self._set_deadline(self.limits.body_timeout, "the request body did not arrive in time")
+            self._close_if_answered_early(self.cycle)
+
+    def on_message_complete(self) -> None:
+        self._cancel_deadline()
+        self._in_head = True
+        super().on_message_complete()
+
+    def _check_head(self) -> bool:
+        """Refuse a head that is too large or framed ambiguously; True when a body follows it."""
+        size = len(self.url)
+        hosts = credentials = 0
+        codings: list[bytes] = []
+        length = b""
+        for name, value in self.headers:
+            size += len(name) + len(value) + 4
+            if name == b"host":
+                hosts += 1
+            elif name in _CREDENTIALS:
+                credentials += 1
+            elif name == b"transfer-encoding":
+                codings += [c.strip().lower() for c in value.split(b",") if c.strip()]
+            elif name == b"content-length":
+                length = value
+        if size > self.limits.max_header_bytes:
+            raise self._stop(431, f"the request line and headers exceed {self.limits.max_header_bytes} bytes")
+        version = self.parser.get_http_version()
+        if hosts > 1 or (hosts == 0 and version == "1.1"):
+            raise self._stop(400, "an HTTP/1.1 request needs exactly one Host header")
+        if credentials > 1:
+            raise self._stop(400, "more than one Authorization header: send one set of credentials")
+        if codings:
+            if version != "1.1":
+                raise self._stop(400, f"Transfer-Encoding is not allowed in HTTP/{version}")
+            unknown = [c for c in codings if c != b"chunked"]
+            if unknown:
+                raise self._stop(501, f"transfer coding {unknown[0].decode('latin-1')!r} is not supported")
+            if len(codings) > 1:
+                raise self._stop(400, "chunked may be applied only once")
+            return True
+        return length.strip() not in (b"", b"0")
+
+    def _stop(self, status: int, message: str) -> _Refused:
+        self._refusal = _Refused(status, message)
+        return self._refusal
+
+    # -- timers ---------------------------------------------------------------------------------------------------
+
+    def _set_deadline(self, seconds: float, message: str) -> None:
+        self._cancel_deadline()
+        self._deadline = self.loop.call_later(seconds, self._refuse, 408, message)
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def pause_writing(self) -> None:
+        """The client is not reading its answer: give it `body_timeout` to start again."""
+        super().pause_writing()
+        if self._write_timer is None:
+            self._write_timer = self.loop.call_later(self.limits.body_timeout, self.transport.abort)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+
+    # -- answering ------------------------------------------------------------------------------------------------
+
+    def _close_if_answered_early(self, cycle: Any) -> None:
+        """If the application answers before this request's body is in, the answer says `connection: close`
+        and the connection then closes gently (see _linger)."""
+        send = cycle.send
+
+        async def send_then_linger(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and cycle.more_body:
+                message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
+                cycle.transport = _Lingering(cycle.transport, self)
+            await send(message)
+
+        cycle.send = send_then_linger
+
+    def _linger(self) -> None:
+        """Close after an answer given before the request was read in full. Closing a socket with unread
+        data resets it, and the client may lose the answer: so the write side is shut (the client sees
+        the end of the answer), what still arrives is discarded, and the connection closes when the
+        client closes it or after LINGER_SECONDS."""
+        if self._lingering:
+            return
+        self._lingering = True
+        self._cancel_deadline()
+        self._unset_keepalive_if_required()
+        transport = self.transport
+        if transport.can_write_eof():
+            transport.write_eof()
+        self.flow.resume_reading()
+        self.timeout_keep_alive_task = self.loop.call_later(LINGER_SECONDS, transport.close)
+
+    def on_response_complete(self) -> None:
+        if self._lingering:
+            self.server_state.total_requests += 1
+            return
+        super().on_response_complete()
+        if not self.pipeline and not self.transport.is_closing():
+            self.pool.waiting.pop(self, None)
+            self.pool.waiting[self] = None
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Answer `status` with a JSON error (unless an answer has begun) and close the connection."""
+        self._cancel_deadline()
+        if self.transport.is_closing():
+            return
+        logger.debug("refused a request with %d: %s", status, message)
+        cycle = self.cycle
+        started = False
+        if cycle is not None and not cycle.response_complete:
+            started = cycle.response_started
+            cycle.disconnected = True  # the application's receive() now says the client is gone
+            cycle.message_event.set()
+        if not started:
+            body = json.dumps({"error": _REASONS.get(status, "refused"), "message": message}).encode()
+            self.transport.write(b"".join([
+                STATUS_LINE[status], b"content-type: application/json\r\n",
+                b"content-length: ", str(len(body)).encode(), b"\r\nconnection: close\r\n\r\n", body,
+            ]))
+        self.transport.close()
+
+
+class _Lingering:
+    """The transport as a request answered early sees it: closing it lingers instead (HardenedProtocol._linger)."""
+
+    def __init__(self, transport: Any, protocol: HardenedProtocol) -> None:
+        self._transport, self._protocol = transport, protocol
+
+    def close(self) -> None:
+        self._protocol._linger()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def protocol_class(limits: ServerLimits) -> type[HardenedProtocol]:
+    """A protocol class for one server: its limits, and its own pool of connections."""
+    pool = ConnectionPool(limits.connection_cap())
+    return type("HardenedProtocol", (HardenedProtocol,), {"limits": limits, "pool": pool})
