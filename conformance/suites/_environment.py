@@ -237,10 +237,12 @@ class Environment:
             specs=[spec_argument(spec) for spec in self.specs], apis=self.apis, base_urls=base_urls,
             token_url=token_url,
             client_id=client_id, client_secret=client_secret, scope=DEFAULT_SCOPE, wrong_scope=options.wrong_scope,
-            profile=self.profile.name, seed=seed, sink=self.sink.origin if self.sink else None,
+            profile=self.profile.name, seed=seed, sink=self.sink.base if self.sink else None,
             rate_limit=rate or None, verify=verify, embedded=embedded, timeout=self.profile.timeout,
             selection=self.selection.to_dict())
         self.redactor = run_redactor(self.settings)
+        if self.sink is not None:
+            self.redactor.add_secret(self.sink.token)  # the sink's path is a secret: forgers must not learn it
         self._open_recorder()
         self.preflight()
         self._declare_rules()
