@@ -40,7 +40,8 @@ LINGER_SECONDS = 2.0
 
 _REASONS = {400: "bad_request", 408: "request_timeout", 413: "payload_too_large",
             431: "request_header_fields_too_large", 501: "not_implemented"}
-_CREDENTIALS = (b"authorization", b"proxy-authorization")
+_FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding", b"authorization", b"proxy-authorization"})
+"""Headers the head checks look at (credentials among them: one set per request)."""
 
 
 class _Refused(Exception):
@@ -151,22 +152,27 @@ class HardenedProtocol(HttpToolsProtocol):
 
     def _check_head(self) -> bool:
         """Refuse a head that is too large or framed ambiguously; True when a body follows it."""
-        size = len(self.url)
+        headers = self.headers
+        size = len(self.url) + 4 * len(headers)
+        framing = []
+        for name, value in headers:
+            size += len(name) + len(value)
+            if name in _FRAMING:
+                framing.append((name, value))
+        if size > self.limits.max_header_bytes:
+            raise self._stop(431, f"the request line and headers exceed {self.limits.max_header_bytes} bytes")
         hosts = credentials = 0
         codings: list[bytes] = []
         length = b""
-        for name, value in self.headers:
-            size += len(name) + len(value) + 4
+        for name, value in framing:
             if name == b"host":
                 hosts += 1
-            elif name in _CREDENTIALS:
-                credentials += 1
-            elif name == b"transfer-encoding":
-                codings += [c.strip().lower() for c in value.split(b",") if c.strip()]
             elif name == b"content-length":
                 length = value
-        if size > self.limits.max_header_bytes:
-            raise self._stop(431, f"the request line and headers exceed {self.limits.max_header_bytes} bytes")
+            elif name == b"transfer-encoding":
+                codings += [c.strip().lower() for c in value.split(b",") if c.strip()]
+            else:
+                credentials += 1
         version = self.parser.get_http_version()
         if hosts > 1 or (hosts == 0 and version == "1.1"):
             raise self._stop(400, "an HTTP/1.1 request needs exactly one Host header")

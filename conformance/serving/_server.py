@@ -53,8 +53,8 @@ class BackgroundServer:
         protocol = protocol_class(self.limits)
         self.pool = protocol.pool
         config = uvicorn.Config(
-            self.app, loop="uvloop", http=protocol, ws="none", interface="asgi3", lifespan=self.lifespan, log_config=None,
-            log_level="warning", access_log=False, server_header=False, proxy_headers=False,
+            self.app, loop="uvloop", http=protocol, ws="none", interface="asgi3", lifespan=self.lifespan,
+            log_config=None, log_level="warning", access_log=False, server_header=False, proxy_headers=False,
             timeout_graceful_shutdown=2, timeout_keep_alive=max(1, round(self.limits.idle_timeout)), backlog=2048,
         )
         self._server = uvicorn.Server(config)
