@@ -14,9 +14,8 @@ byte at a time, stays open for ever, and `Transfer-Encoding: gzip, chunked` or a
   alone is 501 (400 on HTTP/1.0); two Authorization headers are refused (400), never one picked;
 - a cap on open connections: beyond it, the connection that has waited longest outside the
   application is closed, so that a flood of idle sockets cannot lock new clients out;
-- a request answered before its body was read in full (a 401 before a 100 MB upload) ends the
-  connection: what is still arriving is discarded for a moment so the client reads its answer, then
-  the connection closes, rather than parsing a body nobody wants.
+- a request answered before its body was read in full (a 401 before a 100 MB upload) is answered
+  with `connection: close` and the connection closes, rather than parsing a body nobody wants.
 
 h11 has a header cap but no read timeouts either, and serves the mock at about half the rate; the
 measurements are in docs/benchmarks.md.
@@ -34,9 +33,6 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from ._limits import ServerLimits
 
 logger = logging.getLogger("conformance.serving")
-
-LINGER_SECONDS = 2.0
-"""After an early answer, how long the rest of the request is read and thrown away before closing."""
 
 _REASONS = {400: "bad_request", 408: "request_timeout", 413: "payload_too_large",
             431: "request_header_fields_too_large", 501: "not_implemented"}
@@ -74,7 +70,6 @@ class HardenedProtocol(HttpToolsProtocol):
         self._in_head = True
         self._head_bytes = 0
         self._deadline: Any = None
-        self._lingering = False
         self._refusal: _Refused | None = None
         self._write_timer: Any = None
 
@@ -111,8 +106,6 @@ class HardenedProtocol(HttpToolsProtocol):
     # -- reading --------------------------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        if self._lingering:
-            return
         if self._in_head:
             self._head_bytes += len(data)
         try:
@@ -220,37 +213,17 @@ class HardenedProtocol(HttpToolsProtocol):
 
     def _close_if_answered_early(self, cycle: Any) -> None:
         """If the application answers before this request's body is in, the answer says `connection: close`
-        and the connection then closes gently (see _linger)."""
+        and the connection closes after it: the rest of the body is never read."""
         send = cycle.send
 
-        async def send_then_linger(message: dict[str, Any]) -> None:
+        async def send_and_close(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start" and cycle.more_body:
                 message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
-                cycle.transport = _Lingering(cycle.transport, self)
             await send(message)
 
-        cycle.send = send_then_linger
-
-    def _linger(self) -> None:
-        """Close after an answer given before the request was read in full. Closing a socket with unread
-        data resets it, and the client may lose the answer: so the write side is shut (the client sees
-        the end of the answer), what still arrives is discarded, and the connection closes when the
-        client closes it or after LINGER_SECONDS."""
-        if self._lingering:
-            return
-        self._lingering = True
-        self._cancel_deadline()
-        self._unset_keepalive_if_required()
-        transport = self.transport
-        if transport.can_write_eof():
-            transport.write_eof()
-        self.flow.resume_reading()
-        self.timeout_keep_alive_task = self.loop.call_later(LINGER_SECONDS, transport.close)
+        cycle.send = send_and_close
 
     def on_response_complete(self) -> None:
-        if self._lingering:
-            self.server_state.total_requests += 1
-            return
         super().on_response_complete()
         if not self.pipeline and not self.transport.is_closing():
             self.pool.waiting.pop(self, None)
@@ -275,19 +248,6 @@ class HardenedProtocol(HttpToolsProtocol):
                 b"content-length: ", str(len(body)).encode(), b"\r\nconnection: close\r\n\r\n", body,
             ]))
         self.transport.close()
-
-
-class _Lingering:
-    """The transport as a request answered early sees it: closing it lingers instead (HardenedProtocol._linger)."""
-
-    def __init__(self, transport: Any, protocol: HardenedProtocol) -> None:
-        self._transport, self._protocol = transport, protocol
-
-    def close(self) -> None:
-        self._protocol._linger()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
 
 
 def protocol_class(limits: ServerLimits) -> type[HardenedProtocol]:
