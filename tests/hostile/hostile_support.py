@@ -121,7 +121,7 @@ def error_body_problems(api: str, body: Any, status: int = 400) -> list[str]:
     """How an error body breaks the API's documented error shape (none: it is that shape). A 400 has the
     rules table's error schema; any other status the schema the spec documents for its 401 answers."""
     spec = load_spec(api)
-    schema = spec.rules["errors"]["schema"] if status == 400 else _documented_401_schema(api)
+    schema = spec.rules.errors.schema if status == 400 else _documented_401_schema(api)
     return [error.message for error in spec.validator(schema, "response").iter_errors(body)]
 
 

@@ -27,7 +27,8 @@ class BadReceiver:
         self.listener = socket.create_server(("127.0.0.1", 0), backlog=64)
         self.listener.settimeout(0.05)
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/callbacks"
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+        self._acceptor.start()
 
     def _accept(self) -> None:
         while not self._stop.is_set():
@@ -62,6 +63,7 @@ class BadReceiver:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
+        self._acceptor.join()
         self.listener.close()
 
 
