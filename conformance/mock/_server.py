@@ -48,8 +48,8 @@ class MockServer:
     ) -> None:
         if token_ttl <= 0 or callback_interval < 0 or token_grace < 0:
             raise UsageError("token_ttl must be > 0, token_grace and callback_interval >= 0")
-        if journal_size < 1:
-            raise UsageError("journal_size must be at least 1")
+        if journal_size < 0:
+            raise UsageError("journal_size must be 0 (no journal) or more")
         try:
             callback_url = check_callback_url(callback_url)
         except ValueError as exc:

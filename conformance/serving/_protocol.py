@@ -17,6 +17,9 @@ byte at a time, stays open for ever, and `Transfer-Encoding: gzip, chunked` or a
 - a request answered before its body was read in full (a 401 before a 100 MB upload) is answered
   with `connection: close` and the connection closes, rather than parsing a body nobody wants.
 
+Deadlines are timestamps that one sweep per server checks (every quarter of the shortest timeout,
+at most every second), not a timer per request: a deadline passes at most that late.
+
 h11 has a header cap but no read timeouts either, and serves the mock at about half the rate; the
 measurements are in docs/benchmarks.md.
 """
@@ -49,13 +52,34 @@ class _Refused(Exception):
 
 
 class ConnectionPool:
-    """One server's connections that are outside the application (waiting for or reading a request
-    head), oldest first: the ones to close when the connection cap is reached."""
+    """One server's connections: those outside the application (waiting for or reading a request head),
+    oldest first, which are the ones to close when the connection cap is reached; and the sweep that
+    enforces every connection's deadline.
 
-    def __init__(self, cap: int) -> None:
+    One sweep every `interval` seconds replaces a timer per request (creating and cancelling two
+    timers cost a POST about 5 microseconds): a deadline is then kept within `interval`."""
+
+    def __init__(self, cap: int, interval: float) -> None:
         self.cap = cap
+        self.interval = interval
         self.waiting: dict[HardenedProtocol, None] = {}
         self.evicted = 0
+        self._sweeping: Any = None
+
+    def watch(self, protocol: HardenedProtocol) -> None:
+        """Make sure the sweep runs while `protocol`'s server has connections."""
+        if self._sweeping is None:
+            self._sweeping = protocol.loop.call_later(self.interval, self._sweep, protocol.loop, protocol.connections)
+
+    def _sweep(self, loop: Any, connections: set[Any]) -> None:
+        now = loop.time()
+        for protocol in list(connections):
+            deadline = protocol.deadline
+            if deadline is not None and deadline <= now:
+                protocol.deadline_passed()
+        self._sweeping = None
+        if connections:
+            self._sweeping = loop.call_later(self.interval, self._sweep, loop, connections)
 
 
 class HardenedProtocol(HttpToolsProtocol):
@@ -66,10 +90,14 @@ class HardenedProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.timeout_keep_alive = self.limits.idle_timeout  # uvicorn's keep-alive timer, after each answer
         self._in_head = True
         self._head_bytes = 0
-        self._deadline: Any = None
+        self.deadline: float | None = None
+        """Loop time by which the connection must have moved on (None: the application has the request)."""
+        self._overdue: str | None = None
+        """What a passed deadline means: a 408 with this message, or (None) an idle connection to close."""
+        self._keep_alive: bool | None = None
+        """While a body is read: whether the connection stays open after the answer, if the body is all read."""
         self._refusal: _Refused | None = None
         self._write_timer: Any = None
 
@@ -88,20 +116,20 @@ class HardenedProtocol(HttpToolsProtocol):
                 logger.debug("connection cap reached with every connection busy: closing the new one")
                 transport.close()
                 return
+        self.pool.watch(self)
         self._wait_for_request()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.pool.waiting.pop(self, None)
-        self._cancel_deadline()
+        self.deadline = None
         if self._write_timer is not None:
             self._write_timer.cancel()
         super().connection_lost(exc)
 
     def _wait_for_request(self) -> None:
-        """No request in progress: the idle timer runs and the connection may be evicted."""
+        """No request in progress: the idle deadline runs and the connection may be evicted."""
         self.pool.waiting[self] = None
-        self._unset_keepalive_if_required()
-        self.timeout_keep_alive_task = self.loop.call_later(self.limits.idle_timeout, self.timeout_keep_alive_handler)
+        self._set_deadline(self.limits.idle_timeout, None)
 
     # -- reading --------------------------------------------------------------------------------------------------
 
@@ -124,23 +152,28 @@ class HardenedProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._unset_keepalive_if_required()
         self._set_deadline(self.limits.header_timeout, "the request headers did not arrive in time")
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
-        self._cancel_deadline()
+        self.deadline = None
         body_follows = self._check_head()
         self.pool.waiting.pop(self, None)
         super().on_headers_complete()
         if body_follows:
             self._set_deadline(self.limits.body_timeout, "the request body did not arrive in time")
-            self._close_if_answered_early(self.cycle)
+            # Until the body is in, an answer closes the connection (uvicorn then says `connection: close`):
+            # the rest of a body nobody wants is never read.
+            self._keep_alive, self.cycle.keep_alive = self.cycle.keep_alive, False
 
     def on_message_complete(self) -> None:
-        self._cancel_deadline()
+        self.deadline = None
         self._in_head = True
+        if self._keep_alive is not None:
+            if not self.cycle.response_started:
+                self.cycle.keep_alive = self._keep_alive
+            self._keep_alive = None
         super().on_message_complete()
 
     def _check_head(self) -> bool:
@@ -186,16 +219,20 @@ class HardenedProtocol(HttpToolsProtocol):
         self._refusal = _Refused(status, message)
         return self._refusal
 
-    # -- timers ---------------------------------------------------------------------------------------------------
+    # -- deadlines -----------------------------------------------------------------------------------------------
 
-    def _set_deadline(self, seconds: float, message: str) -> None:
-        self._cancel_deadline()
-        self._deadline = self.loop.call_later(seconds, self._refuse, 408, message)
+    def _set_deadline(self, seconds: float, overdue: str | None) -> None:
+        self.deadline = self.loop.time() + seconds
+        self._overdue = overdue
 
-    def _cancel_deadline(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+    def deadline_passed(self) -> None:
+        """Called by the pool's sweep: an idle connection closes, a late request gets its 408."""
+        self.deadline = None
+        if self._overdue is None:
+            self.pool.waiting.pop(self, None)
+            self.transport.close()
+        else:
+            self._refuse(408, self._overdue)
 
     def pause_writing(self) -> None:
         """The client is not reading its answer: give it `body_timeout` to start again."""
@@ -211,27 +248,22 @@ class HardenedProtocol(HttpToolsProtocol):
 
     # -- answering ------------------------------------------------------------------------------------------------
 
-    def _close_if_answered_early(self, cycle: Any) -> None:
-        """If the application answers before this request's body is in, the answer says `connection: close`
-        and the connection closes after it: the rest of the body is never read."""
-        send = cycle.send
-
-        async def send_and_close(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start" and cycle.more_body:
-                message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
-            await send(message)
-
-        cycle.send = send_and_close
-
     def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.pipeline and not self.transport.is_closing():
+        """uvicorn's, with the idle deadline in place of its keep-alive timer."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
             self.pool.waiting.pop(self, None)
-            self.pool.waiting[self] = None
+            self._wait_for_request()
 
     def _refuse(self, status: int, message: str) -> None:
         """Answer `status` with a JSON error (unless an answer has begun) and close the connection."""
-        self._cancel_deadline()
+        self.deadline = None
         if self.transport.is_closing():
             return
         logger.debug("refused a request with %d: %s", status, message)
@@ -252,5 +284,6 @@ class HardenedProtocol(HttpToolsProtocol):
 
 def protocol_class(limits: ServerLimits) -> type[HardenedProtocol]:
     """A protocol class for one server: its limits, and its own pool of connections."""
-    pool = ConnectionPool(limits.connection_cap())
+    shortest = min(limits.header_timeout, limits.body_timeout, limits.idle_timeout)
+    pool = ConnectionPool(limits.connection_cap(), interval=min(1.0, max(0.05, shortest / 4)))
     return type("HardenedProtocol", (HardenedProtocol,), {"limits": limits, "pool": pool})
