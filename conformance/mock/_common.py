@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,41 +134,18 @@ class Call:
         return values.get(name.lower() if source == "header" else name, MISSING)
 
 
-class StoreFull(Exception):
-    """A bounded store is at its limit and holds no finished resource to make room with."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the mock holds {limit} resources, none of them finished: try again later")
-        self.limit = limit
-
-
 class JsonStore:
-    """Resources by id, kept as encoded JSON; optionally bounded.
+    """Resources by id, kept as encoded JSON.
 
     Bytes are invisible to the garbage collector, so a mock holding a hundred thousand payments
     does not pause for a full collection of their nested dicts (measured: 140 ms pauses under load
     with dicts, none with bytes). `get` decodes a fresh copy, which callers may change freely.
-
-    With a `limit`, storing a new resource when `limit` are held first forgets the one that finished
-    longest ago, so that memory stays bounded however long the mock runs: a read of it then finds
-    nothing (the API's documented not-found). `finished(value)` tells a finished resource (one whose
-    status will not change, e.g. a final state) each time it is stored; without it every resource
-    counts as finished, oldest stored first. A resource still moving on is never forgotten: when none
-    is finished, `put` raises StoreFull and the caller refuses the new one (503).
     """
 
-    __slots__ = ("_items", "_finished", "limit", "finished", "evicted")
+    __slots__ = ("_items",)
 
-    def __init__(self, limit: int | None = None, finished: Callable[[Any], bool] | None = None) -> None:
-        if limit is not None and limit < 1:
-            raise ValueError("a store's limit must be at least 1")
+    def __init__(self) -> None:
         self._items: dict[str, bytes] = {}
-        self._finished: dict[str, None] = {}
-        """Keys of finished resources, the one that finished longest ago first (only with `finished`)."""
-        self.limit = limit
-        self.finished = finished
-        self.evicted = 0
-        """Resources forgotten to make room, so far."""
 
     def __contains__(self, key: object) -> bool:
         return key in self._items
@@ -178,24 +154,8 @@ class JsonStore:
         return len(self._items)
 
     def put(self, key: str, value: Any) -> bytes:
-        items = self._items
-        if self.limit is not None and key not in items and len(items) >= self.limit:
-            self._make_room()
-        encoded = items[key] = orjson.dumps(value)
-        if self.finished is not None:
-            self._finished.pop(key, None)
-            if self.finished(value):
-                self._finished[key] = None
+        encoded = self._items[key] = orjson.dumps(value)
         return encoded
-
-    def _make_room(self) -> None:
-        order = self._finished if self.finished is not None else self._items
-        if not order:
-            raise StoreFull(self.limit or 0)
-        oldest = next(iter(order))
-        self._finished.pop(oldest, None)
-        del self._items[oldest]
-        self.evicted += 1
 
     def raw(self, key: str) -> bytes | None:
         return self._items.get(key)

@@ -10,7 +10,7 @@ from typing import Any
 from .._errors import UsageError
 from .._specs import SPEC_NAMES, Spec
 from ..serving import BackgroundServer, ServerLimits
-from ._app import MockApp, MockContext
+from ._app import STORE_LIMIT, MockApp, MockContext
 from ._auth import DEFAULT_GRACE, TokenAuthority
 from ._callbacks import CallbackDispatcher, CertSpec, DeliveryLimits, RetryPolicy, client_ssl_context
 from ._faults import FaultSwitch
@@ -45,11 +45,14 @@ class MockServer:
         admin: bool = True,
         journal_size: int = 1000,
         token_grace: float = DEFAULT_GRACE,
+        store_limit: int = STORE_LIMIT,
     ) -> None:
         if token_ttl <= 0 or callback_interval < 0 or token_grace < 0:
             raise UsageError("token_ttl must be > 0, token_grace and callback_interval >= 0")
         if journal_size < 0:
             raise UsageError("journal_size must be 0 (no journal) or more")
+        if store_limit < 1:
+            raise UsageError("store_limit must be at least 1")
         try:
             callback_url = check_callback_url(callback_url)
         except ValueError as exc:
@@ -63,6 +66,7 @@ class MockServer:
             authority=TokenAuthority(client_id, client_secret, scopes, token_ttl, grace=token_grace),
             dispatcher=dispatcher,
             callback_interval=float(callback_interval),
+            store_limit=int(store_limit),
             limits=limits,
         )
         self.app = MockApp(self.context, specs, admin=admin, journal=RequestJournal(journal_size))

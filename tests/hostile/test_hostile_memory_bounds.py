@@ -1,15 +1,16 @@
 """Probe class 5, memory that grew without bound: issued tokens are forgotten after they expire (and at
-most `max_tokens` live), and the mock's resource store can be bounded, forgetting the resources that
-finished longest ago, never one still moving on."""
+most `max_tokens` live), and the mock's resources are bounded per API (`--store-limit`), the ones that
+finished longest ago forgotten first."""
 
 from __future__ import annotations
 
 import time
 
-import pytest
+import httpx
+from hostile_support import LIMITS, PATIENCE, error_body_problems, example, token
 
+from conformance.mock import MockServer
 from conformance.mock._auth import EXPIRED_TOKEN, INVALID_TOKEN, TokenAuthority
-from conformance.mock._common import JsonStore, StoreFull
 
 SCOPES = frozenset({"s"})
 
@@ -36,25 +37,26 @@ def test_live_tokens_are_capped():
     assert authority.problem(f"Bearer {tokens[-1]}", SCOPES) is None
 
 
-def test_a_bounded_store_forgets_the_resources_that_finished_longest_ago():
-    store = JsonStore(limit=3, finished=lambda payment: payment["status"] == "SETTLED")
-    store.put("a", {"status": "NONE"})
-    store.put("b", {"status": "SETTLED"})
-    store.put("c", {"status": "NONE"})
-    store.put("a", {"status": "SETTLED"})  # finishes after b
-    store.put("d", {"status": "NONE"})  # full: b finished longest ago
-    assert store.get("b") is None and store.evicted == 1
-    store.put("e", {"status": "NONE"})  # then a
-    assert store.get("a") is None and store.get("c") == {"status": "NONE"}
-    assert sorted(key for key in "abcde" if key in store) == ["c", "d", "e"]
-    with pytest.raises(StoreFull):  # c, d, e are still moving on: none may go
-        store.put("f", {"status": "NONE"})
-    store.put("c", {"status": "NONE", "note": "an update of a held resource needs no room"})
-    assert len(store) == 3
-
-
-def test_without_a_predicate_the_oldest_resource_goes_first():
-    store = JsonStore(limit=2)
-    for key in "abc":
-        store.put(key, {"key": key})
-    assert [key for key in "abc" if key in store] == ["b", "c"]
+def test_the_mocks_store_forgets_the_resources_that_finished_longest_ago():
+    """Past --store-limit resources of an API, the oldest finished one is forgotten: a read of it gets
+    the documented not-found, as for one never created; its idempotency key is forgotten too."""
+    with MockServer(limits=LIMITS, store_limit=2, callback_interval=0.01) as mock:
+        headers = {"authorization": f"Bearer {token(mock)}"}
+        created = []
+        for number in range(3):
+            answer = httpx.post(mock.base_url("pay-by-bank") + "/payments", timeout=PATIENCE,
+                                json=example("pay-by-bank", "createPayment"),
+                                headers={**headers, "Idempotency-Key": f"bound-{number}"})
+            assert answer.status_code == 201, answer.text
+            created.append(answer.json()["id"])
+            assert mock.wait_idle(PATIENCE)  # it reached its final status: it may be forgotten
+        reads = [httpx.get(mock.base_url("pay-by-bank") + f"/payments/{payment}", headers=headers, timeout=PATIENCE)
+                 for payment in created]
+        replays = [httpx.post(mock.base_url("pay-by-bank") + "/payments", timeout=PATIENCE,
+                              json=example("pay-by-bank", "createPayment"),
+                              headers={**headers, "Idempotency-Key": f"bound-{number}"}).json()["id"]
+                   for number in (2, 0)]
+    assert [read.status_code for read in reads] == [404, 200, 200]
+    assert error_body_problems("pay-by-bank", reads[0].json(), 404) == []
+    assert replays[0] == created[2]  # a recent key still replays the original answer
+    assert replays[1] != created[0]  # the oldest key was forgotten with its payment
