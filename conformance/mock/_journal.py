@@ -1,8 +1,8 @@
 """The mock's request journal: every request it served, bounded, shown redacted behind the admin credentials.
 
-An ASGI middleware records, for each request that reached the application, its time, method, path,
-query, status, duration, the API and operation it was routed to, its headers and its body size (and
-the body itself when it is small). Entries live in a ring buffer of `size` entries, oldest dropped
+The app records, for each request that reached it, its time, method, path, query, status, duration,
+the API and operation it was routed to, its headers and its body size (and the body itself when it
+is small). Entries live in a ring buffer of `size` entries, oldest dropped
 first. Nothing is redacted on the hot path: redaction runs when the journal is read
 (`GET /_mock/journal`), so card numbers, CVVs, tokens and secrets never leave the process.
 Requests the HTTP layer refuses before the application sees them (an oversized head, a read timeout,
@@ -27,7 +27,7 @@ BODY_KEPT = 4096
 
 
 class RequestJournal:
-    """A bounded journal of requests; `wrap(app)` is the ASGI app that fills it."""
+    """A bounded journal of requests, filled by `record` (the app calls it for each HTTP request)."""
 
     def __init__(self, size: int = 1000) -> None:
         self.size = size
@@ -36,42 +36,35 @@ class RequestJournal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def wrap(self, app: Any) -> Any:
-        entries = self._entries
+    async def record(self, app: Any, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Serve one HTTP request with `app`, and keep what it was."""
+        started = time.time()
+        body: list[bytes] = []
+        seen = [0, None]  # bytes received, status
 
-        async def journaled(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            started = time.time()
-            body: list[bytes] = []
-            seen = [0, None]  # bytes received, status
+        async def receive_body() -> dict[str, Any]:
+            message = await receive()
+            chunk = message.get("body")
+            if chunk:
+                seen[0] += len(chunk)
+                if seen[0] <= BODY_KEPT:
+                    body.append(chunk)
+            return message
 
-            async def receive_body() -> dict[str, Any]:
-                message = await receive()
-                chunk = message.get("body")
-                if chunk:
-                    seen[0] += len(chunk)
-                    if seen[0] <= BODY_KEPT:
-                        body.append(chunk)
-                return message
+        async def send_status(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                seen[1] = message["status"]
+            await send(message)
 
-            async def send_status(message: dict[str, Any]) -> None:
-                if message["type"] == "http.response.start":
-                    seen[1] = message["status"]
-                await send(message)
-
-            try:
-                await app(scope, receive_body, send_status)
-            finally:
-                # Only tuples, bytes, strings and numbers: the garbage collector stops tracking such an
-                # entry, and a thousand of them cost no collection any time (a list of headers here
-                # cost each request about 8 microseconds of collections).
-                entries.append((started, time.time() - started, scope["method"], scope["path"],
-                                scope.get("query_string", b""), seen[1], scope.get(OPERATION), tuple(scope["headers"]),
-                                seen[0], b"".join(body) if seen[0] <= BODY_KEPT else None))
-
-        return journaled
+        try:
+            await app(scope, receive_body, send_status)
+        finally:
+            # Only tuples, bytes, strings and numbers: the garbage collector stops tracking such an
+            # entry, and a thousand of them cost no collection any time (a list of headers here
+            # cost each request about 8 microseconds of collections).
+            self._entries.append((started, time.time() - started, scope["method"], scope["path"],
+                                  scope.get("query_string", b""), seen[1], scope.get(OPERATION),
+                                  tuple(scope["headers"]), seen[0], b"".join(body) if seen[0] <= BODY_KEPT else None))
 
     def read(self, redactor: Redactor) -> list[dict[str, Any]]:
         """Every entry, oldest first, redacted."""

@@ -70,7 +70,7 @@ class MockServer:
             limits=limits,
         )
         self.app = MockApp(self.context, specs, admin=admin, journal=RequestJournal(journal_size))
-        self.server = BackgroundServer(self.app.asgi, host, port, limits, name="mock")
+        self.server = BackgroundServer(self.app, host, port, limits, name="mock")
 
     # -- the contract ---------------------------------------------------------------------------------------------
 
@@ -153,6 +153,7 @@ class MockServer:
     # -- lifecycle ------------------------------------------------------------------------------------------------
 
     def start(self) -> MockServer:
+        self.server.app = self.app  # what is served is the app as it is now (a test may wrap it)
         self.server.start()
         return self
 
