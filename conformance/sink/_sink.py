@@ -141,6 +141,7 @@ class CallbackSink:
     async def _asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
+        arrived = time.time()  # before any wait of ours: retry gaps are judged on these times
         prefix = f"/{self.token}/"
         path = scope["path"]
         if not path.startswith(prefix):
@@ -172,7 +173,7 @@ class CallbackSink:
             await _answer(send, 400, _error(f"the body nests more than {self.limits.max_json_depth} levels deep"))
             return
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        status = await asyncio.to_thread(self._receive, route, path, headers, raw)
+        status = await asyncio.to_thread(self._receive, route, path, headers, raw, arrived)
         await _answer(send, status, b"" if status < 300 else _error("refused on purpose, to test retries"))
 
     async def _serve_deliveries(self, scope: dict[str, Any], send: Any) -> None:
@@ -197,8 +198,7 @@ class CallbackSink:
 
     # -- receiving ----------------------------------------------------------------------------------
 
-    def _receive(self, route: Any, path: str, headers: dict[str, str], raw: bytes) -> int:
-        arrived = time.time()
+    def _receive(self, route: Any, path: str, headers: dict[str, str], raw: bytes, arrived: float) -> int:
         body = parse_body(raw)
         key = route.api + "/" + route.webhook + "/" + hashlib.sha256(raw).hexdigest()
         with self._lock:
