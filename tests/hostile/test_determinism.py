@@ -20,12 +20,14 @@ from conformance.mock import MockServer
 from conformance.suites._environment import WRONG_SCOPE
 
 CLIENT_ID, CLIENT_SECRET = "pace-client", "pace-client-secret"
+SINK_TOKEN = "pace-tests-sink-token"
+"""The sink's path, registered with the mock as with a sandbox (docs/certify.md, the callback sink)."""
 
 
 def _certify_at_pace(pace: float, port: int, reports, capsys) -> tuple[list[tuple[str, str]], dict]:
     scopes = ("jpm:payments:sandbox", WRONG_SCOPE)
     with MockServer(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, scopes=scopes, callback_interval=pace) as mock:
-        mock.set_callback_url(f"http://127.0.0.1:{port}/callbacks")
+        mock.set_callback_url(f"http://127.0.0.1:{port}/{SINK_TOKEN}/{{api}}/{{webhook}}")
         with serving(RecordingProxy(mock.origin)) as proxy:
             main(["certify", "--origin", proxy.origin, "--callback-listen", f"127.0.0.1:{port}", "--api", "pay-by-bank",
                   "--api", "global-payments", "--rate-limit", "0", "--seed", "42", "--quiet", "--report-dir",
@@ -38,6 +40,7 @@ def _certify_at_pace(pace: float, port: int, reports, capsys) -> tuple[list[tupl
 def test_the_same_seed_sends_the_same_requests_at_any_pace(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CONFORMANCE_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("CONFORMANCE_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("CONFORMANCE_SINK_TOKEN", SINK_TOKEN)
     fast, fast_record = _certify_at_pace(0.01, reserve_port(), tmp_path / "fast", capsys)
     slow, slow_record = _certify_at_pace(0.15, reserve_port(), tmp_path / "slow", capsys)
     token_requests = {request for request in fast + slow if "oauth2" in request[1]}

@@ -82,10 +82,11 @@ def test_a_signal_while_waiting_for_the_last_callbacks(tmp_path, reserved_port):
     scopes = ("jpm:payments:sandbox", WRONG_SCOPE)
     with MockServer(client_id=CREDENTIALS["CONFORMANCE_CLIENT_ID"], scopes=scopes, faults=("pbb-callback-not-retried",),
                     client_secret=CREDENTIALS["CONFORMANCE_CLIENT_SECRET"]) as mock:
-        mock.set_callback_url(f"http://127.0.0.1:{reserved_port}/callbacks")
+        token = "signal-tests-sink-token"  # the sink's path, registered with the mock as with a sandbox
+        mock.set_callback_url(f"http://127.0.0.1:{reserved_port}/{token}/{{api}}/{{webhook}}")
         command = Command("certify", "--origin", mock.origin, "--callback-listen", f"127.0.0.1:{reserved_port}",
                           "--api", "pay-by-bank", "--rate-limit", "0", "--seed", "4", "--report-dir", str(reports),
-                          env=CREDENTIALS)
+                          env={**CREDENTIALS, "CONFORMANCE_SINK_TOKEN": token})
         command.wait_for(lambda line: "pay-by-bank/auth: done" in line)
         time.sleep(1.0)  # past the last test's teardown, well inside the 5 s wait for the retry
         code, out, err = command.stop(signal.SIGINT)
