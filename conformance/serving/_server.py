@@ -6,7 +6,6 @@ picks a free one) and a port in use is one clear UsageError rather than a log li
 
 from __future__ import annotations
 
-import errno
 import socket
 import threading
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from .._errors import UsageError
+from .._listen import bind_listener
 from ._limits import ServerLimits
 from ._protocol import ConnectionPool, protocol_class
 
@@ -69,17 +69,12 @@ class BackgroundServer:
         return self
 
     def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((self.host, self.port))
-        except OSError as exc:
-            sock.close()
-            where = f"cannot {self.listening_as} on {self.host}:{self.port}"
-            if exc.errno == errno.EADDRINUSE:
-                raise UsageError(f"{where}: the port is in use") from None
-            raise UsageError(f"{where}: {exc.strerror or exc}") from None
+            sock = bind_listener(self.host, self.port)
+        except UsageError as exc:
+            if self.listening_as == "listen":
+                raise
+            raise UsageError(str(exc).replace("cannot listen", f"cannot {self.listening_as}", 1)) from None
         sock.set_inheritable(True)
         return sock
 
