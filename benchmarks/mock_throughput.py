@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from conformance import load_spec  # noqa: E402
-from conformance.mock import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET  # noqa: E402
+from conformance.mock import DEFAULT_CLIENT_ID  # noqa: E402
+
+CLIENT_SECRET = "benchmark-secret-value"
 
 MERCHANT_ID = "998482157630"
 
@@ -68,7 +70,9 @@ end
 def start_mock() -> tuple[subprocess.Popen[str], str]:
     """The mock on a port it picks itself (no race for a port found free), and the origin its banner names."""
     command = [sys.executable, "-m", "conformance", "mock", "--port", "0"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    environment = dict(os.environ, CONFORMANCE_MOCK_CLIENT_SECRET=CLIENT_SECRET)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=environment)
     assert process.stdout is not None
     deadline = time.monotonic() + 30
     seen: list[str] = []
@@ -134,7 +138,7 @@ def main() -> int:
     commands: dict[str, list[str]] = {}
     try:
         token = httpx.post(
-            f"{origin}/am/oauth2/alpha/access_token", auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+            f"{origin}/am/oauth2/alpha/access_token", auth=(DEFAULT_CLIENT_ID, CLIENT_SECRET),
             data={"grant_type": "client_credentials", "scope": "jpm:payments:sandbox"},
         ).json()["access_token"]
         spec = load_spec("online-payments")

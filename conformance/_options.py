@@ -154,8 +154,9 @@ OPTIONS: tuple[Option, ...] = (
            aliases=("--conformance-seed",)),
     Option("--workers", "run the suites in N processes (pytest-xdist; default 1)", ("certify",),
            Number(minimum=1, maximum=64, integer=True), default=1, metavar="N"),
-    Option("--callback-listen", "receive the provider's callbacks here (automatic with the embedded mock, and with "
-           "an --origin that is a `conformance mock`)", _CERTIFY, metavar="HOST:PORT"),
+    Option("--callback-listen", "receive the provider's callbacks here, at http://HOST:PORT/$CONFORMANCE_SINK_TOKEN/"
+           "{api}/{webhook} (automatic with the embedded mock, and with an --origin that is a `conformance mock`)",
+           _CERTIFY, metavar="HOST:PORT"),
     Option("--report-dir", "where the report goes (default reports)", ("certify", "pytest", "callbacks", "client"),
            default="reports", metavar="DIR"),
     Option("--rate-limit", "requests per second against --origin (default: the profile's; 0: no limit)", _CERTIFY,

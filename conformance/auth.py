@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from ._deadline import deadline_client
 from ._errors import EXIT_NONCONFORMANT, ConformanceError, TargetUnreachable, UsageError
 
 CLIENT_ID_VARIABLE = "CONFORMANCE_CLIENT_ID"
@@ -116,7 +117,7 @@ class OAuthClient:
         headers = {"Accept": "application/json"}
         headers["Authorization"] = authorization or basic_credentials(self.client_id, self.client_secret)
         if self._http is None:  # one connection pool (and one TLS context) for every token request
-            self._http = httpx.Client(verify=self.verify, timeout=self.timeout)
+            self._http = deadline_client(self.timeout, verify=self.verify)
         try:
             return self._http.post(self.token_url, data=data, headers=headers)
         except httpx.TimeoutException:
@@ -134,7 +135,7 @@ class OAuthClient:
         self.fetches += 1
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply to be a token answer
             kind = response.headers.get("content-type", "no content type")
             raise TokenError(f"token endpoint {self.token_url} answered {response.status_code} with a body that is "
                              f"not JSON ({kind}) [OAUTH-CONTENT-TYPE]") from None

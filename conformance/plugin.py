@@ -19,15 +19,18 @@ client rules after its body (docs/client.md).
 from __future__ import annotations
 
 import collections
+import contextlib
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from . import _signals
 from ._config import find_config
 from ._errors import ConformanceError, TargetUnreachable
 from ._options import add_pytest_options, given_plugin_options, settle
+from .redaction import redact_text
 from .suites._environment import Environment, Options
 from .suites._runtime import BudgetExhausted, RunSettings, Target
 
@@ -82,10 +85,13 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     controller = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, Controller)), None)
     if controller is None and _wanted(config):
+        stop_signals = contextlib.ExitStack()  # SIGTERM (a cancelled CI job) stops the run as Ctrl-C does
+        stop_signals.enter_context(_signals.stop_signals())
+        config.add_cleanup(stop_signals.close)
         try:
             environment = Environment(options_from(config)).open(dry=bool(config.option.collectonly))
         except ConformanceError as exc:
-            raise pytest.UsageError(f"conformance: {exc}") from None
+            raise pytest.UsageError(f"conformance: {redact_text(str(exc))}") from None
         controller = Controller(environment, owns_environment=True)
         keep_exchanges(environment, environment.options.exchange_log, environment.options.har)
         config.pluginmanager.register(controller, "conformance-controller")
@@ -220,28 +226,25 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     try:
         result = yield
     except BudgetExhausted as exc:
-        item.user_properties.append((PROPERTY, target.collector.to_records()))
+        item.user_properties.append((PROPERTY, target.records()))
         pytest.skip(str(exc))
     except TargetUnreachable as exc:
-        records = target.collector.to_records() + [{"kind": "unreachable", "message": str(exc)}]
-        item.user_properties.append((PROPERTY, records))
-        pytest.fail(f"target unreachable: {exc}", pytrace=False)
+        message = target.redactor.text(str(exc))
+        item.user_properties.append((PROPERTY, target.records({"kind": "unreachable", "message": message})))
+        pytest.fail(f"target unreachable: {message}", pytrace=False)
     except Exception as exc:
-        message = f"{item.nodeid}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
-        item.user_properties.append((PROPERTY, target.collector.to_records() + [{"kind": "error", "message": message}]))
+        message = target.redactor.text(f"{item.nodeid}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+        item.user_properties.append((PROPERTY, target.records({"kind": "error", "message": message})))
         raise
     collector = target.collector
     if not collector.requests and not collector.passes and not collector.records:
         # A suite that tested nothing must not pass: that is how a run ends green having judged nothing.
         collector.records.append({"kind": "error", "message": f"{item.nodeid}: nothing was sent or judged"})
-        item.user_properties.append((PROPERTY, collector.to_records()))
+        item.user_properties.append((PROPERTY, target.records()))
         pytest.fail("nothing was sent or judged: this test of the suite had nothing to test", pytrace=False)
-    item.user_properties.append((PROPERTY, target.collector.to_records()))
+    item.user_properties.append((PROPERTY, target.records()))
     if target.collector.failed_rules:
-        from .redaction import Redactor
-
-        redactor = Redactor((target.settings.client_secret,))
-        lines = "\n".join(redactor.text(line)[:600] for line in target.collector.failed_rules[:20])
+        lines = "\n".join(target.redactor.text(line)[:600] for line in target.collector.failed_rules[:20])
         pytest.fail(f"{len(target.collector.failed_rules)} rule(s) broken:\n{lines}", pytrace=False)
     return result
 
@@ -267,6 +270,7 @@ class Controller:
         self.verdict: Any = None
         self.document: dict[str, Any] | None = None
         self.interrupted = False
+        self.report_error: ConformanceError | None = None
 
     @property
     def recorder(self) -> Any:
@@ -302,13 +306,16 @@ class Controller:
     def _expect(self, nodeids: list[str]) -> None:
         """How many tests each (api, suite) has, so progress can say a suite is done when it is."""
         if not self._remaining:
-            self._remaining.update(key for key in map(_suite_of, nodeids) if key[0])
+            self._remaining.update(key for key in map(_suite_of, nodeids) if key[0] in self.environment.apis)
             self._totals = dict(self._remaining)
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         """A suite starts with its first test (on any worker), with its number of tests."""
+        _signals.check()  # a Ctrl-C lost in a finalizer stops the run before the next test
         api, suite = _suite_of(nodeid)
-        if self.progress is None or not api or (api, suite) in self._started:
+        # A suite with nothing to test for the run's APIs is one test with an empty parameter set
+        # ("test_x[NOTSET]"): it names no API and gets no progress row.
+        if self.progress is None or api not in self.environment.apis or (api, suite) in self._started:
             return
         self._started.add((api, suite))
         self.progress.start(api, total=self._totals.get((api, suite)), suite=suite)
@@ -352,8 +359,10 @@ class Controller:
         elif kind == "requests":
             self.requests += record["count"]
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
         self.interrupted = True
+        _signals.drop_lineless_frames(excinfo.value)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -361,20 +370,31 @@ class Controller:
         if environment.dry:
             return
         try:
-            if environment.sink is not None and not self.interrupted:
-                # The embedded mock's first retry comes within a second; a provider's may take the whole wait.
-                patience = 1.0 if environment.settings.embedded else environment.profile.callback_timeout
-                environment.sink.finish(timeout=environment.profile.callback_timeout, patience=patience)
-                for api, labels in environment.sink.seen.items():
-                    for label, values in labels.items():
-                        self.seen.setdefault(api, {}).setdefault(label, set()).update(values)
-            if not self.interrupted and self.tests:
-                self._judge_coverage()
+            try:
+                self.interrupted = self.interrupted or _signals.received() is not None
+                if environment.sink is not None and not self.interrupted:
+                    # The embedded mock's first retry comes within a second; a provider's may take the whole wait.
+                    patience = 1.0 if environment.settings.embedded else environment.profile.callback_timeout
+                    environment.sink.finish(timeout=environment.profile.callback_timeout, patience=patience)
+                    for api, labels in environment.sink.seen.items():
+                        for label, values in labels.items():
+                            self.seen.setdefault(api, {}).setdefault(label, set()).update(values)
+                if not self.interrupted and self.tests:
+                    self._judge_coverage()
+            except KeyboardInterrupt:  # while waiting for the last callbacks: the report says so
+                self.interrupted = True
+                session.exitstatus = pytest.ExitCode.INTERRUPTED
             complete = not self.interrupted and self.unreachable is None and self.tests > 0 and not self.errors
-            reason = "interrupted (Ctrl-C)" if self.interrupted else self.unreachable or \
+            reason = _signals.reason() if self.interrupted else self.unreachable or \
                 ("no test ran" if not self.tests else None) or \
                 (f"{len(self.errors)} suite test(s) broke: {self.errors[0]}" if self.errors else None)
-            self.verdict = self.recorder.finish(complete=complete, reason=reason)
+            self.recorder.requests = self.requests
+            try:
+                with _signals.deferred():  # the set is written whole, then a late signal is handled
+                    self.verdict = self.recorder.finish(complete=complete, reason=reason)
+            except ConformanceError as exc:  # the report directory cannot be written: kept for one line
+                self.report_error = exc
+                self.verdict = self.recorder.verdict
             self.document = self.recorder.document()
             if self.verdict.value != "conforms" and session.exitstatus == 0:
                 session.exitstatus = 1
@@ -412,6 +432,8 @@ class Controller:
         Progress(quiet=True, summary_stream=stream, redactor=self.recorder.redactor).summary(
             self.document, report_dir=str(self.environment.options.report_dir))
         terminalreporter.write_line(f"requests sent: {self.requests}")
+        if self.report_error is not None:
+            terminalreporter.write_line(f"conformance: error: {self.recorder.redactor.text(str(self.report_error))}")
 
 
 class _TerminalStream:

@@ -15,13 +15,17 @@ What is redacted (docs/reports.md keeps the same list):
 - Authorization, Proxy-Authorization, Cookie and Set-Cookie header values become [REDACTED]
   (keeping the scheme: "Bearer [REDACTED]"); so do bearer and basic credentials and JWTs anywhere.
 - access_token, refresh_token, id_token, client_secret, password values become [REDACTED].
-- user:password in URLs and in curl's -u/--user become [REDACTED].
-- Every known secret the caller hands over (client secret, issued tokens) becomes [REDACTED]
-  wherever it appears, also URL-encoded.
+- The userinfo of URLs (user:password@ or token@) is stripped ("https://host/..."): a marker such as
+  "[REDACTED]@" would make the URL unparseable (brackets there mean an IPv6 host). curl's -u/--user
+  values become [REDACTED].
+- Every known secret the caller hands over (client secret, issued tokens, the password of a URL
+  the run was given and the Basic credential built from it) becomes [REDACTED] wherever it
+  appears, also URL-encoded.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -39,6 +43,9 @@ REDACTED = "[REDACTED]"
 
 MIN_SECRET_LENGTH = 4
 """Known secrets shorter than this are ignored: replacing "ab" everywhere would wreck the evidence."""
+MAX_DEPTH = 64
+"""Structured data nested deeper than this is cut (a hostile answer may nest 100,000 arrays)."""
+CUT = f"[cut: nested deeper than {MAX_DEPTH} levels]"
 
 _CARD_VERIFICATION_KEYS = frozenset(
     {"cvv", "cvc", "cvv2", "cvc2", "cvn", "cid", "csc", "securitycode", "cardsecuritycode", "cardverificationvalue"}
@@ -68,16 +75,37 @@ _SCHEMED_CREDENTIAL = re.compile(
     r"(?i)\b(bearer|basic)(\s+)(?!\[REDACTED\])(?=[A-Za-z0-9\-._~+/]*[0-9\-._~+/])[A-Za-z0-9\-._~+/]{8,}=*"
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# Keys and values may sit in JSON that is itself inside a JSON string (an answer echoing a request body):
+# their quotes are then escaped (\"cvv\": \"123\"), and the patterns allow the backslashes.
 _SECRET_VALUE = re.compile(
-    r"(?i)(\"?(?:access_token|refresh_token|id_token|client_secret|password|api_key|x-api-key)\"?\s*[:=]\s*\"?)"
-    r"(?!\[REDACTED\])([^\"&\s,;}]+)"
+    r"(?i)(\\*\"?(?:access_token|refresh_token|id_token|client_secret|password|api_key|x-api-key)\\*\"?\s*[:=]"
+    r"\s*\\*\"?)(?!\[REDACTED\])([^\"&\s,;}\\]+)"
 )
 _CARD_VALUE = re.compile(
     r"(?i)((?:cvv2?|cvc2?|securityCode|exp(?:iry|iration)?(?:[._\[\]]*(?:date|month|year)\]?)?)"
-    r"\"?\s*[:=]\s*)(\{[^{}]*\}|\"[^\"]*\"|[^\s&,;}\"]+)"
+    r"(\\*)\"?\s*[:=]\s*)(\{[^{}]*\}|\\*\"[^\"\\]*\\*\"|[^\s&,;}\"\\]+)"
 )
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://)[^/\s@:'\"]+:[^/\s@'\"]*@")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://)[^/?#\s@'\"<>]+@")
 _CURL_USER = re.compile(r"(\s(?:-u|--user)\s+)('[^']*'|\"[^\"]*\"|\S+)")
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The secrets a URL carries in its userinfo: the password (or a lone user, often a token), the
+    user:password pair, and the HTTP Basic credential a client builds from it on its own."""
+    if not url:
+        return []
+    try:
+        parts = urllib.parse.urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return []
+    if user is None and password is None:
+        return []
+    user = urllib.parse.unquote(user or "")
+    password = urllib.parse.unquote(password) if password is not None else None
+    pair = f"{user}:{password or ''}"
+    found = [password if password else user, pair, base64.b64encode(pair.encode()).decode()]
+    return [secret for secret in found if secret]
 
 
 def mask_pan(pan: str) -> str:
@@ -159,6 +187,14 @@ class Redactor:
         pattern = self._secret_pattern
         return pattern.sub(REDACTED, text) if pattern is not None and text else text
 
+    def secrets_only_in(self, value: Any) -> Any:
+        """JSON data with only the known secrets replaced in every string (keys included)."""
+        if isinstance(value, dict):
+            return {self.secrets_only(str(key)): self.secrets_only_in(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.secrets_only_in(item) for item in value]
+        return self.secrets_only(value) if isinstance(value, str) else value
+
     def text(self, text: str) -> str:
         """Scrub free text: a log line, a non-JSON body, a curl command, an exception message."""
         if not text:
@@ -171,13 +207,16 @@ class Redactor:
         text = _SCHEMED_CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
         text = _SECRET_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
         text = _CARD_VALUE.sub(_card_value, text)
-        text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+        text = _URL_USERINFO.sub(lambda m: m.group(1), text)
         text = _CURL_USER.sub(lambda m: m.group(0) if is_placeholder(m.group(2)) else f"{m.group(1)}{REDACTED}", text)
         return _DIGIT_RUN.sub(_mask_run, text)
 
-    def data(self, value: Any) -> Any:
+    def data(self, value: Any, _depth: int = 0) -> Any:
         """Scrub JSON-like data: card-verification and expiry keys dropped, secret values replaced,
-        every string scrubbed as text, integers that are PANs masked. Returns a new structure."""
+        every string scrubbed as text, integers that are PANs masked, anything nested deeper than
+        MAX_DEPTH replaced by CUT. Returns a new structure."""
+        if isinstance(value, (Mapping, list, tuple)) and _depth >= MAX_DEPTH:
+            return CUT
         if isinstance(value, Mapping):
             result: dict[str, Any] = {}
             for key, item in value.items():
@@ -189,10 +228,10 @@ class Redactor:
                 elif str(key).lower() in _CREDENTIAL_HEADERS and isinstance(item, str):
                     result[str(key)] = _credential(item)
                 else:
-                    result[str(key)] = self.data(item)
+                    result[str(key)] = self.data(item, _depth + 1)
             return result
         if isinstance(value, (list, tuple)):
-            return [self.data(item) for item in value]
+            return [self.data(item, _depth + 1) for item in value]
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, bool) or value is None:
@@ -232,7 +271,7 @@ class Redactor:
         if isinstance(body, str):
             try:
                 parsed = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or too deep to parse: scrubbed as text
                 text = self.text(body)
             else:
                 text = json.dumps(self.data(parsed), ensure_ascii=False)
@@ -288,8 +327,8 @@ def _header_line(match: re.Match[str]) -> str:
 
 
 def _card_value(match: re.Match[str]) -> str:
-    value = match.group(2)
-    return match.group(1) + (f'"{REDACTED}"' if value.startswith(("{", '"')) else REDACTED)
+    value, escape = match.group(3), match.group(2)  # quoted as the key is, so escaped JSON stays JSON
+    return match.group(1) + (f'{escape}"{REDACTED}{escape}"' if value.startswith(("{", '"', "\\")) else REDACTED)
 
 
 def _header_items(headers: Any) -> Iterator[tuple[str, str]]:

@@ -16,7 +16,8 @@ from typing import Literal
 
 import httpx
 
-from .. import __version__
+from .. import __version__, _signals
+from .._deadline import deadline_client
 from .._errors import TargetUnreachable, UsageError
 
 Outcome = Literal["answered", "timeout", "refused", "tls", "dropped"]
@@ -118,9 +119,9 @@ class Sender:
 
     def _client(self, with_certificate: bool) -> httpx.Client:
         if with_certificate not in self._clients:
-            self._clients[with_certificate] = httpx.Client(
+            self._clients[with_certificate] = deadline_client(
+                self.deadline,
                 verify=self.tls.context(with_certificate=with_certificate),
-                timeout=httpx.Timeout(self.deadline),
                 headers={"User-Agent": USER_AGENT},
                 follow_redirects=False,
             )
@@ -141,6 +142,7 @@ class Sender:
         self, url: str, content: bytes, content_type: str | None, *, with_certificate: bool = True, method: str = "POST"
     ) -> Delivery:
         """Send one request and return what happened; never raises for the receiver's behaviour."""
+        _signals.check()  # a Ctrl-C lost in a finalizer stops the run here
         headers = {"User-Agent": USER_AGENT}
         if content_type is not None:
             headers["Content-Type"] = content_type

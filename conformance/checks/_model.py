@@ -43,7 +43,7 @@ def parse_body(text: str | bytes | None) -> Any:
         return MISSING
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply for any reader to take
         return NOT_JSON
 
 

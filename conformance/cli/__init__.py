@@ -1,7 +1,9 @@
 """The `conformance` command: one subcommand per module in this package.
 
 Each module `_NAME.py` defines `HELP` (one line), `add_arguments(parser)` and `run(args) -> int`.
-Errors the user can act on are ConformanceError: printed as one line, mapped to an exit code.
+Errors the user can act on are ConformanceError: printed as one line (redacted: a URL's password
+never reaches the console), mapped to an exit code. Ctrl-C and SIGTERM stop a command the same way
+(conformance._signals): exit 130 or 143, after whatever report the command writes is marked incomplete.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .. import _signals
 from .._errors import EXIT_USAGE, ConformanceError
+from ..redaction import redact_text
 
 SUBCOMMANDS = ("certify", "callbacks", "client", "receiver", "replay", "mock", "faults", "examples", "report", "specs")
 """In the order `--help` lists them; each is the module conformance.cli._<name>."""
@@ -20,9 +24,9 @@ SUBCOMMANDS = ("certify", "callbacks", "client", "receiver", "replay", "mock", "
 EPILOG = """exit codes:
   0  the target conforms (or the command succeeded)
   1  nonconformance found
-  2  usage, configuration or spec error
+  2  usage, configuration or spec error (or the report directory cannot be written)
   3  target unreachable, timed out, or TLS failure
-  130 interrupted (Ctrl-C); 141 the output pipe was closed (e.g. | head)
+  130 interrupted (Ctrl-C); 143 terminated (SIGTERM); 141 the output pipe was closed (e.g. | head)
 """
 
 
@@ -72,13 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args._run(args) or 0)
+        with _signals.stop_signals():
+            return int(args._run(args) or 0)
     except ConformanceError as exc:
-        sys.stderr.write(f"conformance: error: {exc}\n")
+        sys.stderr.write(f"conformance: error: {redact_text(str(exc))}\n")
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("conformance: interrupted\n")
-        return 130
+        sys.stderr.write(f"conformance: {_signals.reason().split(' ')[0]}\n")
+        return _signals.exit_code()
 
 
 EXIT_BROKEN_PIPE = 141

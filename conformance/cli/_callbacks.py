@@ -44,15 +44,32 @@ def _spec(name: str | None, specs: list[str]):
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import _signals
     from .._config import settled
-    from .._errors import UsageError
-    from ..callbacks import Sender, TLSOptions, check_receiver, profile, webhooks
-    from ..progress import Progress
-    from ..reporting import Recorder
 
     args = settled(args, "callbacks")
     for name in ("client_cert", "client_key", "ca", "report_dir", "body"):
         setattr(args, name, Path(getattr(args, name)) if getattr(args, name) is not None else None)
+    try:  # until the Recorder takes over (it marks its own report incomplete), a Ctrl-C is reported here
+        from .. import callbacks, progress, reporting  # noqa: F401 - the slow imports, inside the guard
+        target, spec, chosen, seed, tls = _prepare(args)
+    except KeyboardInterrupt:
+        from ..reporting import write_stopped_report
+
+        if not args.only:  # --only writes no report
+            write_stopped_report(args.report_dir, command="callbacks", reason=_signals.reason(),
+                                 target={"url": args.target}, profile=args.profile, seed=args.seed)
+        raise
+    if args.only:
+        return _send_only(args, spec, target, tls, seed)
+    return _send(args, target, spec, chosen, seed, tls)
+
+
+def _prepare(args: argparse.Namespace) -> tuple:
+    """The options checked and loaded: target URL, spec, profile, seed, TLS settings."""
+    from .._errors import UsageError
+    from ..callbacks import TLSOptions, profile, webhooks
+
     target = _target(args.target)
     if args.client_key and not args.client_cert:
         raise UsageError("--client-key needs --client-cert")
@@ -67,8 +84,15 @@ def run(args: argparse.Namespace) -> int:
     tls.context()  # a bad certificate or CA file is a usage error before anything is sent
     if args.body and not args.only:
         raise UsageError("--body goes with --only WEBHOOK:STATUS")
-    if args.only:
-        return _send_only(args, spec, target, tls, seed)
+    return target, spec, chosen, seed, tls
+
+
+def _send(args: argparse.Namespace, target: str, spec, chosen, seed: int, tls) -> int:
+    from .. import _signals
+    from ..callbacks import Sender, check_receiver
+    from ..progress import Progress
+    from ..redaction import url_secrets
+    from ..reporting import Recorder, ReportWriteError
 
     with Sender(args.deadline, tls) as sender:
         recorder = Recorder(
@@ -78,10 +102,16 @@ def run(args: argparse.Namespace) -> int:
             specs=[spec],
             profile=chosen.name,
             seed=seed,
+            secrets=url_secrets(target),
         )
         with recorder, Progress(quiet=args.quiet, redactor=recorder.redactor) as progress:
             check_receiver(spec, target, sender=sender, recorder=recorder, profile=chosen, seed=seed, progress=progress)
-            verdict = recorder.finish()
+            try:
+                with _signals.deferred():  # the set is written whole, then a late signal is handled
+                    verdict = recorder.finish()
+            except ReportWriteError:
+                progress.summary(recorder.document())  # the verdict reaches the console; then the one-line error
+                raise
             progress.summary(recorder.document(), report_dir=str(args.report_dir))
     return verdict.exit_code
 

@@ -3,7 +3,8 @@
 With no --origin it starts the embedded mock (with the callback sink registered), runs every suite against
 it and stops it. The suites run in-process under pytest (`-n N` through pytest-xdist for --workers N);
 the report goes to --report-dir, and a one-screen summary ends the run. Exit codes: 0 conforms,
-1 nonconformance found, 2 usage/configuration/spec error, 3 target unreachable or TLS failure.
+1 nonconformance found, 2 usage/configuration/spec error (or a report directory that cannot be
+written), 3 target unreachable or TLS failure, 130 Ctrl-C, 143 SIGTERM (both leave an incomplete report).
 Credentials come from CONFORMANCE_CLIENT_ID / CONFORMANCE_CLIENT_SECRET, never from the command line.
 """
 
@@ -16,8 +17,6 @@ import sys
 
 HELP = "Certify a provider (or the embedded mock) against the specs; exit 0 conforms, 1 nonconformance."
 
-EXIT_INTERRUPTED = 130
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from .._options import add_arguments as add_options
@@ -26,14 +25,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pytest
-
-    from .. import plugin
+    from .. import _signals
     from .._config import settled
-    from ..progress import Progress
-    from ..suites._environment import Environment, Options
 
     args = settled(args, "certify")
+    try:  # loading pytest, Schemathesis and Hypothesis takes a second: a Ctrl-C then still leaves a report
+        import pytest
+
+        from .. import plugin
+        from ..progress import Progress
+        from ..suites._environment import Environment, Options
+    except KeyboardInterrupt:
+        from ..reporting import write_stopped_report
+
+        write_stopped_report(args.report_dir, command="certify", reason=_signals.reason(),
+                             target={"origin": args.origin}, profile=args.profile, seed=args.seed)
+        raise
+
     options = Options.from_values(vars(args))
     if args.dry_run:
         return dry_run(Environment(options).open(dry=True))
@@ -52,25 +60,37 @@ def run(args: argparse.Namespace) -> int:
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
             code = pytest.main(pytest_args, plugins=[plugin, controller])
+        redactor = environment.redactor
+        stopped = _signals.received() is not None or controller.interrupted or code == pytest.ExitCode.INTERRUPTED
+        if stopped and controller.document is None:  # stopped before pytest's session began: no verdict to show
+            environment.abandon(_signals.reason())
+            sys.stderr.write(f"conformance: {_signals.reason().split(' ')[0]}\n")
+            return _signals.exit_code()
         if controller.unreachable:
-            sys.stderr.write(f"conformance: error: {environment.recorder.redactor.text(controller.unreachable)}\n")
+            _report_error(controller, redactor)
+            sys.stderr.write(f"conformance: error: {redactor.text(controller.unreachable)}\n")
             return 3
         if controller.document is None or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
             last = [line for line in output.getvalue().splitlines() if line.strip()][-1:] or [f"pytest exit {code}"]
-            reason = environment.recorder.redactor.text(last[0])
-            sys.stderr.write(f"conformance: error: the suites did not run: {reason}\n")
+            sys.stderr.write(f"conformance: error: the suites did not run: {redactor.text(last[0])}\n")
             return 2
-        if code == pytest.ExitCode.INTERRUPTED or controller.interrupted:
-            progress.summary(controller.document, report_dir=str(options.report_dir))
-            return EXIT_INTERRUPTED
         progress.summary(controller.document, report_dir=str(options.report_dir))
+        if stopped:
+            _report_error(controller, redactor)
+            return _signals.exit_code()
         print(f"requests sent: {controller.requests}")
         failures = controller.document["failures"]
         for label, level in (("rules failed", "must"), ("warnings (should rules)", "should")):
             rules = sorted({failure["rule_id"] for failure in failures if failure["severity"] == level})
             if rules:
-                print(environment.recorder.redactor.text(f"{label}: " + " ".join(rules)))
+                print(redactor.text(f"{label}: " + " ".join(rules)))
+        if controller.report_error is not None:
+            _report_error(controller, redactor)
+            return controller.report_error.exit_code
         return controller.verdict.exit_code
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM where pytest does not catch it (its start, its end)
+        environment.abandon(_signals.reason())
+        raise
     finally:
         environment.close()
 
@@ -113,3 +133,9 @@ def _rate(options, profile) -> str:
         return "none (the embedded mock)"
     rate = options.rate_limit if options.rate_limit is not None else profile.rate_limit
     return f"{rate:g} requests/s" if rate else "none"
+
+
+def _report_error(controller, redactor) -> None:
+    """The report could not be written (its summary is on the console): one line saying so."""
+    if controller.report_error is not None:
+        sys.stderr.write(f"conformance: error: {redactor.text(str(controller.report_error))}\n")

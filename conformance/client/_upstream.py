@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .._deadline import deadline_client
 from .._errors import TargetUnreachable
 from ..suites._environment import _connect_reason as connect_reason
 
@@ -105,7 +106,7 @@ class Upstream:
         for url in dict.fromkeys(u for u in (self.origin + "/", self.token_url) if u):
             parts = urlsplit(url)
             try:
-                with httpx.Client(timeout=min(self.deadline, 10.0), verify=self.verify, trust_env=False) as http:
+                with deadline_client(min(self.deadline, 10.0), verify=self.verify, trust_env=False) as http:
                     http.get(url)
             except httpx.TimeoutException:
                 raise TargetUnreachable(f"{parts.scheme}://{parts.netloc} did not answer within "

@@ -12,8 +12,10 @@ time (`FAULTS`), so that certification can prove each check catches its misbehav
 Everything API-specific comes from specs/ and the rules tables; see docs/mock.md.
 """
 
-from ._callbacks import RetryPolicy
+from ..serving import ServerLimits
+from ._callbacks import DeliveryLimits, RetryPolicy
 from ._faults import FAULTS, Fault
 from ._server import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, MockServer
 
-__all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "FAULTS", "Fault", "MockServer", "RetryPolicy"]
+__all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "FAULTS", "DeliveryLimits", "Fault", "MockServer",
+           "RetryPolicy", "ServerLimits"]

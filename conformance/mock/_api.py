@@ -80,7 +80,7 @@ class Api:
         self.answers = AnswerBuilder(spec)
         self.errors = ErrorBodies(spec, self.answers)
         self.scenarios = ScenarioBook(spec)
-        self.idempotency = IdempotencyStore(spec.rules)
+        self.idempotency = IdempotencyStore(spec.rules, context.store_limit)
         self.store = RecordStore(context.store_limit)
         self.kinds = {kind.name: kind for kind in spec.resources}
         self.machines = {kind.name: kind.machine for kind in self.kinds.values()}

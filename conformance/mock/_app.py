@@ -4,9 +4,10 @@ Every request goes through the same steps, whatever the API: find the operation 
 paths (a documented path with an undocumented method is 405 with `Allow`), check the bearer token
 against the scopes the spec asks for, read and validate the request against the spec, honour the
 idempotency key of the rules table, then hand over to the API's handler (`_api.Api`: generic, driven
-by the document and its rules table; a per-API module where no table can say). Every answer passes
-the faults, in one place, on its way out. Errors at any step get the API's own error body. Admin
-endpoints under /_mock/ (in no spec) register the callback URL and show the callback log and the faults.
+by the document and its rules table; a per-API module where no table can say). The body is read only
+once the credentials are accepted, and never beyond the body cap (413). Every answer passes the
+faults, in one place, on its way out. Errors at any step get the API's own error body. Admin
+endpoints under /_mock/ (in no spec, behind the mock's client credentials) are the Admin app of _admin.py.
 """
 
 from __future__ import annotations
@@ -24,14 +25,18 @@ from starlette.routing import Route, Router
 
 from .. import pointers
 from .._specs import SPEC_NAMES, Spec, load_spec
+from ..serving import BodyTooLarge, ClientGone, ServerLimits, read_body
+from ._admin import Admin
 from ._api import Answer, Api
 from ._auth import TokenAuthority
 from ._callbacks import CallbackDispatcher
 from ._common import Call, dumps, loads
-from ._faults import FAULTS, FaultSwitch, Outgoing
+from ._faults import FaultSwitch, Outgoing
+from ._journal import OPERATION, RequestJournal
 from ._lifecycle import Lifecycles
 from ._oauth import OAuth
 from ._online_payments import OnlinePayments
+from ._targets import check_callback_url
 from ._validation import NO_BODY, OperationValidator, SpecSchemas
 
 logger = logging.getLogger("conformance.mock")
@@ -56,6 +61,7 @@ class MockContext:
     dispatcher: CallbackDispatcher
     callback_interval: float
     store_limit: int = STORE_LIMIT
+    limits: ServerLimits = field(default_factory=ServerLimits)
     lifecycles: Lifecycles = field(init=False)
 
     def __post_init__(self) -> None:
@@ -118,10 +124,14 @@ class MockApp:
     ASGI interface: that is the hot path of a load test, and Starlette's per-request routing and
     request/response objects cost about a third of it. The admin endpoints, the 404 fallback and the
     lifespan (starting and stopping the callback channel) are a Starlette router.
+    Every HTTP request goes through the request journal first (unless its size is 0).
     """
 
-    def __init__(self, context: MockContext, specs: Sequence[str | Spec] = SPEC_NAMES) -> None:
+    def __init__(self, context: MockContext, specs: Sequence[str | Spec] = SPEC_NAMES, admin: bool = True,
+                 journal: RequestJournal | None = None) -> None:
         self.context = context
+        self.journal = journal if journal is not None else RequestJournal()
+        self.admin = Admin(context, self.base_paths, self.journal, enabled=admin)
         self.apis: list[Api] = []
         self._exact: dict[str, _Path] = {}
         self._templated: list[tuple[_Path, list[str]]] = []
@@ -146,16 +156,16 @@ class MockApp:
                     self._exact[full] = _Path(api, methods, allow, None)
         # Longer static prefixes first, so "/payments/status" wins over "/payments/{id}".
         self._templated.sort(key=lambda item: -len(item[0].pattern.pattern.split("(?P")[0]))  # type: ignore[union-attr]
-        routes = [
-            Route(f"{ADMIN}/callback-url", self._admin_callback_url, methods=["POST"]),
-            Route(f"{ADMIN}/callbacks", self._admin_callbacks, methods=["GET"]),
-            Route(f"{ADMIN}/faults", self._admin_faults, methods=["GET"]),
-            Route(ADMIN, self._admin_index, methods=["GET"]),
-            Route("/{path:path}", self._not_found, methods=ALL_METHODS),
-        ]
+        routes = [Route("/{path:path}", self._not_found, methods=ALL_METHODS)]
         self.router = Router(routes, redirect_slashes=False, lifespan=self._lifespan)
 
     async def __call__(self, scope, receive, send) -> None:
+        if self.journal.size and scope["type"] == "http":
+            await self.journal.record(self._route, scope, receive, send)
+        else:
+            await self._route(scope, receive, send)
+
+    async def _route(self, scope, receive, send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
             found = self._exact.get(path)
@@ -170,6 +180,9 @@ class MockApp:
                         break
             if found is not None:
                 await self._dispatch(found, params, scope, receive, send)
+                return
+            if path == ADMIN or path.startswith(ADMIN + "/"):
+                await self.admin(scope, receive, send)
                 return
         await self.router(scope, receive, send)
 
@@ -197,23 +210,16 @@ class MockApp:
         if runtime is None:
             answer = api.error_answer(None, 405, f"{method} is not supported here", headers=[("allow", found.allow)])
         else:
+            scope[OPERATION] = (api.name, operation_id)
             try:
-                chunks = []
-                while True:
-                    message = await receive()
-                    chunks.append(message.get("body", b""))
-                    if not message.get("more_body"):
-                        break
-                raw = b"".join(chunks)
                 headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
                 query_string = scope.get("query_string")
                 query = dict(urllib.parse.parse_qsl(query_string.decode("latin-1"))) if query_string else {}
                 call = Call(runtime.operation_id, headers, params, query, None)
-                if runtime.raw:
-                    answer = await api.handlers[runtime.operation_id](call, raw, runtime.validator)  # type: ignore[call-arg]
-                else:
-                    answer = await self._serve(runtime, call, raw)
+                answer = await self._serve(runtime, call, scope, receive)
                 request = call.snapshot()
+            except ClientGone:
+                return  # nobody is left to answer
             except Exception:  # noqa: BLE001 - the client gets the API's 500 body, the log the traceback
                 logger.exception("the mock failed on %s %s", method, scope["path"])
                 answer = api.error_answer(operation_id or None, 500, "The mock failed; see its log")
@@ -230,15 +236,22 @@ class MockApp:
         await send({"type": "http.response.start", "status": outgoing.status, "headers": headers})
         await send({"type": "http.response.body", "body": body if method != "HEAD" else b""})
 
-    async def _serve(self, runtime: _Runtime, call: Call, raw: bytes) -> Answer:
+    async def _serve(self, runtime: _Runtime, call: Call, scope, receive) -> Answer:
         api = runtime.api
         faults = self.context.faults
-        if runtime.scopes is not None and not faults.off(api.name, "auth"):
+        if runtime.scopes is not None and not runtime.raw and not faults.off(api.name, "auth"):
             problem = self.context.authority.problem(call.headers.get("authorization"), runtime.scopes)
             if problem is not None:
                 return api.auth_answer(call.operation_id, problem)
+        limits = self.context.limits
+        try:
+            raw = await read_body(scope, receive, limits.max_body_bytes)
+        except BodyTooLarge as exc:
+            return api.error_answer(call.operation_id, 413, str(exc))
+        if runtime.raw:  # the handler checks the client's credentials itself (the token endpoint)
+            return await api.handlers[runtime.operation_id](call, raw, runtime.validator)  # type: ignore[call-arg]
         validator = runtime.validator
-        body, problems = validator.parse_body(call.headers.get("content-type"), raw)
+        body, problems = validator.parse_body(call.headers.get("content-type"), raw, limits.max_json_depth)
         if not problems:
             problems = validator.problems(call.headers, call.path, call.query, body)
         call.body = None if body is NO_BODY else body
@@ -304,53 +317,11 @@ class MockApp:
                             media_type=JSON)
         return self._respond(api, request.method, api.error_answer(None, 404, f"No operation at {path}"))
 
-    # -- admin ------------------------------------------------------------------------------------------------------
+    # -- callbacks ----------------------------------------------------------------------------------------------------
 
     def set_callback_url(self, url: str | None) -> None:
+        """Register (None: forget) the callback URL, as POST /_mock/callback-url does (ValueError if refused)."""
         self.context.dispatcher.url = check_callback_url(url)
-
-    async def _admin_callback_url(self, request: Request) -> Response:
-        try:
-            payload = loads(await request.body())
-            url = payload["url"]
-            self.set_callback_url(url)
-        except Exception as exc:  # noqa: BLE001 - any bad input is the client's
-            message = str(exc) if isinstance(exc, ValueError) and "callback URL" in str(exc) else (
-                'expected {"url": "http(s)://..."} or {"url": null}')
-            return Response(dumps({"error": message}), 400, media_type=JSON)
-        return Response(dumps({"url": self.context.dispatcher.url}), 200, media_type=JSON)
-
-    async def _admin_callbacks(self, request: Request) -> Response:
-        dispatcher = self.context.dispatcher
-        return Response(dumps({"url": dispatcher.url, "attempts": list(dispatcher.log),
-                               "given_up": list(dispatcher.given_up)}), 200, media_type=JSON)
-
-    async def _admin_faults(self, request: Request) -> Response:
-        return Response(dumps({
-            "active": list(self.context.faults.names),
-            "faults": [{"name": f.name, "description": f.description, "rule": f.rule, "api": f.api, "kind": f.kind}
-                       for f in FAULTS.values()],
-        }), 200, media_type=JSON)
-
-    async def _admin_index(self, request: Request) -> Response:
-        return Response(dumps({
-            "apis": self.base_paths(),
-            "admin": [f"{ADMIN}/callback-url", f"{ADMIN}/callbacks", f"{ADMIN}/faults"],
-            "callback_url": self.context.dispatcher.url,
-            "faults": list(self.context.faults.names),
-        }), 200, media_type=JSON)
-
-
-def check_callback_url(url: str | None) -> str | None:
-    """The URL, if it can receive callbacks (http or https with a host); ValueError otherwise."""
-    if url is None:
-        return None
-    if not isinstance(url, str):
-        raise ValueError("callback URL must be a string")
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValueError(f"callback URL must be http:// or https:// with a host, not {url!r}")
-    return url
 
 
 def _stand_in_header(spec: Spec, parameter: dict) -> str:

@@ -2,7 +2,9 @@
 
 Tokens are opaque random strings kept in memory with their expiry and scopes, so that the four
 ways a token can be bad (missing, malformed, expired, wrong scope) are told apart, as the rules
-tables' `errors.auth` table needs.
+tables' `errors.auth` table needs. Memory is bounded: a token is forgotten `grace` seconds after it
+expired (until then it is told apart as expired; after, as never issued, which is answered with the
+same status), and at most `max_tokens` live at once (issuing one more forgets the oldest).
 """
 
 from __future__ import annotations
@@ -20,16 +22,44 @@ INVALID_TOKEN = "invalid_token"
 EXPIRED_TOKEN = "expired_token"
 WRONG_SCOPE = "wrong_scope"
 
+DEFAULT_GRACE = 600.0
+"""Seconds an expired token is still told apart as expired before it is forgotten."""
+DEFAULT_MAX_TOKENS = 100_000
+"""Live tokens at most (about 200 bytes each)."""
+
 
 class TokenAuthority:
     """Issues and checks the mock's bearer tokens for one client."""
 
-    def __init__(self, client_id: str, client_secret: str, scopes: Iterable[str], ttl: float) -> None:
+    def __init__(self, client_id: str, client_secret: str, scopes: Iterable[str], ttl: float,
+                 grace: float = DEFAULT_GRACE, max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
         self.client_id = client_id
         self._secret = client_secret
         self.scopes = tuple(scopes)
         self.ttl = float(ttl)
+        self.grace = float(grace)
+        self.max_tokens = int(max_tokens)
         self._tokens: dict[str, tuple[float, frozenset[str]]] = {}
+        """Insertion order is expiry order: every token lives `ttl` seconds."""
+
+    @property
+    def client_secret(self) -> str:
+        """The secret the token endpoint and the admin endpoints accept (for redaction, never for display)."""
+        return self._secret
+
+    def __len__(self) -> int:
+        """Tokens remembered now (live, or expired less than `grace` seconds ago)."""
+        return len(self._tokens)
+
+    def purge(self, now: float | None = None) -> None:
+        """Forget tokens that expired more than `grace` seconds ago (the oldest are first)."""
+        now = time.monotonic() if now is None else now
+        tokens = self._tokens
+        while tokens:
+            oldest = next(iter(tokens))
+            if tokens[oldest][0] + self.grace > now:
+                break
+            del tokens[oldest]
 
     def client_matches(self, authorization: str | None) -> bool:
         """Whether an HTTP Basic Authorization header names this client with its secret."""
@@ -55,8 +85,12 @@ class TokenAuthority:
         return wanted
 
     def issue(self, scopes: frozenset[str]) -> dict[str, object]:
+        now = time.monotonic()
+        self.purge(now)
+        while len(self._tokens) >= self.max_tokens:
+            del self._tokens[next(iter(self._tokens))]
         token = secrets.token_urlsafe(32)
-        self._tokens[token] = (time.monotonic() + self.ttl, scopes)
+        self._tokens[token] = (now + self.ttl, scopes)
         return {
             "access_token": token,
             "scope": " ".join(sorted(scopes)),
@@ -84,7 +118,9 @@ class TokenAuthority:
         if entry is None:
             return INVALID_TOKEN
         expires, scopes = entry
-        if time.monotonic() >= expires:
+        now = time.monotonic()
+        if now >= expires:
+            self.purge(now)
             return EXPIRED_TOKEN
         if not required <= scopes:
             return WRONG_SCOPE

@@ -2,11 +2,14 @@
 
 A write repeated with the same key and the same payload gets the original answer, byte for byte;
 with another payload it is refused with the table's conflict status (and code). The payload is the
-operation, its path parameters and its body, compared in canonical JSON form.
+operation, its path parameters and its body, compared by a digest of their canonical JSON form.
+Memory is bounded like the resources': the keys of the last `limit` writes of an API are remembered,
+the oldest forgotten first (repeating a forgotten key makes a new resource).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import orjson
@@ -34,7 +37,8 @@ which the garbage collector stops tracking: a load test leaves tens of thousands
 class IdempotencyStore:
     """Remembered answers of one API, by the rule that keys them and the key."""
 
-    def __init__(self, rules: Rules) -> None:
+    def __init__(self, rules: Rules, limit: int = 100_000) -> None:
+        self.limit = limit
         self.rules: dict[str, IdempotencyRule] = {}
         for row in rules.idempotency:
             rule = IdempotencyRule(
@@ -56,11 +60,16 @@ class IdempotencyStore:
         key = call.value(rule.key)
         if key is MISSING or key is None or isinstance(key, dict | list):
             return None
-        fingerprint = orjson.dumps([call.operation_id, call.path, call.body], option=orjson.OPT_SORT_KEYS)
-        return rule, str(key), fingerprint
+        canonical = orjson.dumps([call.operation_id, call.path, call.body], option=orjson.OPT_SORT_KEYS)
+        return rule, str(key), hashlib.blake2b(canonical, digest_size=16).digest()
 
     def lookup(self, rule: IdempotencyRule, key: str) -> StoredAnswer | None:
         return self._answers.get((rule.id, key))
 
     def remember(self, rule: IdempotencyRule, key: str, answer: StoredAnswer) -> None:
-        self._answers.setdefault((rule.id, key), answer)
+        answers = self._answers
+        if (rule.id, key) in answers:
+            return
+        if len(answers) >= self.limit:
+            del answers[next(iter(answers))]
+        answers[(rule.id, key)] = answer

@@ -73,7 +73,7 @@ class Lifecycles:
         kind = api.kinds[record.kind]
         resource = str(record.keys.get(kind.identity))
         attempts = 1 if api.faults.off(api.name, "retries") else None
-        self.context.dispatcher.send(resource, webhook, body, attempts)
+        self.context.dispatcher.send(resource, webhook, body, attempts, api=api.name)
 
     def cancel(self) -> None:
         for task in list(self.tasks):

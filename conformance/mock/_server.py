@@ -1,28 +1,21 @@
-"""MockServer: the mock app served by uvicorn (uvloop, httptools) in a background thread.
-
-The listening socket is bound here, before uvicorn starts, so that the port is known at once
-(port=0 picks a free one) and a port in use is one clear UsageError rather than a log line from
-another thread.
-"""
+"""MockServer: the mock app served in a background thread on the hardened server of conformance.serving."""
 
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
-import uvicorn
-
 from .._errors import UsageError
-from .._listen import bind_listener
 from .._specs import SPEC_NAMES, Spec
-from ._app import MockApp, MockContext, check_callback_url
-from ._auth import TokenAuthority
-from ._callbacks import CallbackDispatcher, CertSpec, RetryPolicy, client_ssl_context
+from ..serving import BackgroundServer, ServerLimits
+from ._app import STORE_LIMIT, MockApp, MockContext
+from ._auth import DEFAULT_GRACE, TokenAuthority
+from ._callbacks import CallbackDispatcher, CertSpec, DeliveryLimits, RetryPolicy, client_ssl_context
 from ._faults import FaultSwitch
+from ._journal import RequestJournal
+from ._targets import check_callback_url
 
 DEFAULT_CLIENT_ID = "conformance-mock"
 DEFAULT_CLIENT_SECRET = "conformance-mock-secret"
@@ -47,36 +40,56 @@ class MockServer:
         callback_client_cert: CertSpec | None = None,
         callback_ca: str | os.PathLike[str] | None = None,
         specs: Sequence[str | Spec] = SPEC_NAMES,
+        limits: ServerLimits | None = None,
+        delivery: DeliveryLimits | None = None,
+        admin: bool = True,
+        journal_size: int = 1000,
+        token_grace: float = DEFAULT_GRACE,
+        store_limit: int = STORE_LIMIT,
     ) -> None:
-        if not 0 <= int(port) <= 65535:
-            raise UsageError(f"port must be between 0 and 65535, not {port}")
-        if token_ttl <= 0 or callback_interval < 0:
-            raise UsageError("token_ttl must be > 0 and callback_interval >= 0")
+        if token_ttl <= 0 or callback_interval < 0 or token_grace < 0:
+            raise UsageError("token_ttl must be > 0, token_grace and callback_interval >= 0")
+        if journal_size < 0:
+            raise UsageError("journal_size must be 0 (no journal) or more")
+        if store_limit < 1:
+            raise UsageError("store_limit must be at least 1")
         try:
             callback_url = check_callback_url(callback_url)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        self.host = host
-        self.port = int(port)
+        limits = limits or ServerLimits()
         retry = retry or RetryPolicy()
-        dispatcher = CallbackDispatcher(retry, client_ssl_context(callback_client_cert, callback_ca), callback_url)
+        dispatcher = CallbackDispatcher(retry, client_ssl_context(callback_client_cert, callback_ca), callback_url,
+                                        delivery)
         self.context = MockContext(
             faults=FaultSwitch(tuple(faults)),
-            authority=TokenAuthority(client_id, client_secret, scopes, token_ttl),
+            authority=TokenAuthority(client_id, client_secret, scopes, token_ttl, grace=token_grace),
             dispatcher=dispatcher,
             callback_interval=float(callback_interval),
+            store_limit=int(store_limit),
+            limits=limits,
         )
-        self.app = MockApp(self.context, specs)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._failure: BaseException | None = None
+        self.app = MockApp(self.context, specs, admin=admin, journal=RequestJournal(journal_size))
+        self.server = BackgroundServer(self.app, host, port, limits, name="mock")
 
     # -- the contract ---------------------------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return self.server.host
+
+    @property
+    def port(self) -> int:
+        return self.server.port
 
     @property
     def origin(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def limits(self) -> ServerLimits:
+        return self.server.limits
 
     def base_url(self, api: str) -> str:
         """The origin plus the base path of an API's spec ("pay-by-bank" -> http://127.0.0.1:PORT/tsapi/pay-by-bank/v2)."""
@@ -114,13 +127,13 @@ class MockServer:
 
     @property
     def given_up(self) -> list[dict[str, Any]]:
-        """Callbacks abandoned after the last attempt."""
-        return list(self.context.dispatcher.given_up)
+        """Callbacks abandoned after the last attempt, or dropped because too many were waiting."""
+        return self.context.dispatcher.snapshot()["given_up"]
 
     @property
     def callback_log(self) -> list[dict[str, Any]]:
         """Every delivery attempt so far (time, url, webhook, resource, attempt, status, error, body)."""
-        return list(self.context.dispatcher.log)
+        return self.context.dispatcher.snapshot()["attempts"]
 
     @property
     def idle(self) -> bool:
@@ -140,49 +153,12 @@ class MockServer:
     # -- lifecycle ------------------------------------------------------------------------------------------------
 
     def start(self) -> MockServer:
-        if self._thread is not None:
-            return self
-        sock = self._bind()
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app, loop="uvloop", http="httptools", ws="none", lifespan="on", log_config=None,
-            log_level="warning", access_log=False, server_header=False, timeout_graceful_shutdown=2,
-            backlog=2048,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._run, args=(sock,), name=f"mock-{self.port}", daemon=True)
-        self._thread.start()
-        while not self._server.started:
-            if not self._thread.is_alive():
-                sock.close()
-                raise UsageError(f"the mock could not start on {self.origin}: {self._failure or 'see its log'}")
-            self._thread.join(0.01)
+        self.server.app = self.app  # what is served is the app as it is now (a test may wrap it)
+        self.server.start()
         return self
 
-    def _bind(self) -> socket.socket:
-        sock = bind_listener(self.host, self.port)
-        sock.set_inheritable(True)
-        return sock
-
-    def _run(self, sock: socket.socket) -> None:
-        assert self._server is not None
-        try:
-            self._server.run(sockets=[sock])
-        except BaseException as exc:  # noqa: BLE001 - reported by start()
-            self._failure = exc
-        finally:
-            sock.close()
-
     def stop(self) -> None:
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        self._thread.join(10)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(5)
-        self._server = None
-        self._thread = None
+        self.server.stop()
 
     def __enter__(self) -> MockServer:
         return self.start()
@@ -191,5 +167,5 @@ class MockServer:
         self.stop()
 
     def __repr__(self) -> str:
-        state = "running" if self._thread is not None else "stopped"
+        state = "running" if self.server.running else "stopped"
         return f"<MockServer {self.origin} {state} faults={list(self.faults)}>"

@@ -18,6 +18,7 @@ import jsonschema_rs
 from .. import pointers
 from .._specs import Operation, Spec
 from ..formats import DOMAIN_FORMATS
+from ..serving import too_deep
 from ._common import day_offset, loads, utc_now
 
 LOCATIONS = ("path", "query", "header")
@@ -166,8 +167,9 @@ class OperationValidator:
             break
         self.documented_statuses = frozenset(spec.documented_statuses(operation.operation_id))
 
-    def parse_body(self, content_type: str | None, raw: bytes) -> tuple[Any, list[Problem]]:
-        """The body as the documented media type, or the problem that stops it being read."""
+    def parse_body(self, content_type: str | None, raw: bytes, max_depth: int = 64) -> tuple[Any, list[Problem]]:
+        """The body as the documented media type, or the problem that stops it being read (JSON nested
+        more than `max_depth` levels is refused here, before recursive code meets it)."""
         if self.media_type is None:
             return NO_BODY, []
         if not raw:
@@ -184,9 +186,12 @@ class OperationValidator:
             except UnicodeDecodeError:
                 return NO_BODY, [Problem("body", "", "type", "the body is not UTF-8 form data")]
         try:
-            return loads(raw), []
+            body = loads(raw)
         except ValueError:
             return NO_BODY, [Problem("body", "", "type", "the body is not valid JSON")]
+        if too_deep(raw, body, max_depth):
+            return NO_BODY, [Problem("body", "", "type", f"the body nests more than {max_depth} levels deep")]
+        return body, []
 
     def problems(
         self, headers: dict[str, str], path: dict[str, str], query: dict[str, str], body: Any

@@ -18,7 +18,16 @@ from ._document import ReportError, certification_schema, load_report
 from ._html import render_html
 from ._junit import render_junit
 from ._model import Exchange, Failure, Verdict
-from ._recorder import CALLBACKS_FILE, FORMAT_VERSION, HTML_FILE, JSON_FILE, JUNIT_FILE, Recorder
+from ._recorder import (
+    CALLBACKS_FILE,
+    FORMAT_VERSION,
+    HTML_FILE,
+    JSON_FILE,
+    JUNIT_FILE,
+    Recorder,
+    ReportWriteError,
+    write_stopped_report,
+)
 from ._text import render_text
 
 __all__ = [
@@ -31,10 +40,12 @@ __all__ = [
     "Failure",
     "Recorder",
     "ReportError",
+    "ReportWriteError",
     "Verdict",
     "certification_schema",
     "load_report",
     "render_html",
     "render_junit",
     "render_text",
+    "write_stopped_report",
 ]

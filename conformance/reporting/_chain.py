@@ -83,6 +83,6 @@ def _parsed(body: Any) -> Any:
     if isinstance(body, str):
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a hostile answer nested too deeply to read
             return dict(parse_qsl(body)) if "=" in body else body
     return body

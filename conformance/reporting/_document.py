@@ -20,6 +20,8 @@ from ..redaction import Redactor
 
 SCHEMA_PATH = Path(__file__).with_name("certification.schema.json")
 SUPPORTED_MAJOR = "1"
+MAX_DEPTH = 200
+"""Deepest nesting a record may have: rendering walks it recursively (evidence from a target is cut far sooner)."""
 
 
 class ReportError(UsageError):
@@ -49,9 +51,13 @@ def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportError(f"{path}: cannot read: {exc}") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_not_a_number)
     except ValueError as exc:
         raise ReportError(f"{path}: not JSON: {exc}") from None
+    except RecursionError:
+        raise ReportError(f"{path}: not a certification record (JSON nested too deeply to read)") from None
+    if _depth_exceeds(document, MAX_DEPTH):
+        raise ReportError(f"{path}: not a certification record (JSON nested deeper than {MAX_DEPTH} levels)")
     if not isinstance(document, dict) or "format_version" not in document:
         raise ReportError(f"{path}: not a certification record (no format_version)")
     version = str(document["format_version"])
@@ -63,6 +69,23 @@ def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
         message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
         raise ReportError(f"{path}: invalid certification record at {where}: {message}")
     return redact_evidence(document)
+
+
+def _not_a_number(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a number JSON allows")
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether JSON data nests deeper than `limit` (walked without recursion, so any depth is safe)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def redact_evidence(document: dict[str, Any], redactor: Redactor | None = None) -> dict[str, Any]:

@@ -201,6 +201,7 @@ def _run_rows(document: dict[str, Any]) -> list[tuple[str, Any]]:
         ("Tool", f"{document['tool']['name']} {document['tool']['version']}"),
         ("Profile", document["profile"] or "—"),
         ("Seed", "—" if document["seed"] is None else document["seed"]),
+        ("Requests sent", "—" if document.get("requests") is None else document["requests"]),
         ("Started", document["started_at"]),
         ("Finished", document["finished_at"]),
         ("Duration", f"{document['duration_seconds']:.1f} s"),
@@ -297,7 +298,7 @@ def _pretty(body: Any) -> str:
     if isinstance(body, str):
         try:
             return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to indent: shown as it is
             return body
     return json.dumps(body, indent=2, ensure_ascii=False)
 

@@ -2,6 +2,10 @@
 
 Suites call it as they go (rule declared, check passed, failed, skipped; statuses seen; callbacks),
 and `finish()` writes junit.xml, certification.json and certification.html, each atomically.
+A run's files are one set: a fresh Recorder replaces the previous run's set at once with a record
+of this run marked incomplete ("not finished"), so a run killed before `finish()` never leaves an
+earlier run's verdict beside its own callbacks.ndjson. A report directory that cannot be written
+(full, read-only) is a ReportWriteError: one line, exit code 2.
 Everything handed in is redacted on the way in, so nothing unredacted is ever held, merged or
 written. Results are plain data (`to_dict`), so pytest-xdist workers can each record their share
 and the controller `merge`s them (directly, through pytest user_properties, or via
@@ -22,13 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import UsageError
+from .._signals import Terminated
 from ..redaction import Redactor, hidden_fields
 from ._curl import chain_script, curl_command
 from ._exchanges import ExchangeLog
 from ._files import append_line, write_atomically
 from ._model import Exchange, Failure, Verdict
 
-FORMAT_VERSION = "1.4"
+FORMAT_VERSION = "1.5"
 """certification.json format: MAJOR.MINOR (docs/reports.md says what each change may do)."""
 
 JSON_FILE = "certification.json"
@@ -38,6 +43,16 @@ CALLBACKS_FILE = "callbacks.ndjson"
 PARTIALS_DIR = ".partials"
 
 _PARTIAL_KIND = "payments-conformance/partial-results"
+NOT_FINISHED = "the run has not finished (it is still running, or it was killed)"
+"""The reason a run's record gives until the run writes its own verdict."""
+
+
+class ReportWriteError(UsageError):
+    """The report directory cannot be written (disk full, read-only, not a directory)."""
+
+
+def _unwritable(directory: Path, exc: OSError) -> ReportWriteError:
+    return ReportWriteError(f"cannot write reports to {directory}: {exc.strerror or exc}")
 
 
 def _now() -> str:
@@ -85,9 +100,12 @@ class Recorder:
         secrets: Iterable[str | None] = (),
         fresh: bool = True,
         judged: Callable[[str], bool] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.report_dir = Path(report_dir)
-        self.redactor = Redactor(secrets)
+        self.redactor = redactor if redactor is not None else Redactor()
+        for secret in secrets:
+            self.redactor.add_secret(secret)
         self.judged = judged or (lambda rule_id: True)
         """Which rules this run judges (--include/--exclude): results of others are not recorded."""
         self.command = command
@@ -104,6 +122,10 @@ class Recorder:
         self._finished: dict[str, Any] | None = None
         self._sections: dict[str, Any] = {}
         self.exchanges: ExchangeLog | None = None
+        self._write_failure: OSError | None = None
+        self._lines_lost = 0
+        self.requests: int | None = None
+        """Requests the run sent to its target, when the caller counts them (shown in the report)."""
         for spec in self.specs:
             self._api(spec["name"])
         try:
@@ -111,8 +133,9 @@ class Recorder:
             if fresh:
                 (self.report_dir / CALLBACKS_FILE).unlink(missing_ok=True)
                 shutil.rmtree(self.report_dir / PARTIALS_DIR, ignore_errors=True)
+                self._write(self.document(complete=False, reason=NOT_FINISHED))
         except OSError as exc:
-            raise UsageError(f"cannot write reports to {self.report_dir}: {exc.strerror or exc}") from None
+            raise _unwritable(self.report_dir, exc) from None
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -210,8 +233,12 @@ class Recorder:
         # ASCII-only, so no U+2028 inside a string can split the line for a reader using splitlines().
         text = self.redactor.secrets_only(json.dumps(line, ensure_ascii=True, default=str, separators=(",", ":")))
         with self._lock:
-            append_line(self.report_dir / CALLBACKS_FILE, text)
             self._callbacks += 1
+            try:
+                append_line(self.report_dir / CALLBACKS_FILE, text)
+            except OSError as exc:  # often in the sink's thread: kept for finish() to report, in one line
+                self._write_failure = self._write_failure or exc
+                self._lines_lost += 1
 
     # -- results as data, for pytest-xdist ---------------------------------------------------------
 
@@ -223,6 +250,7 @@ class Recorder:
             "specs": self.specs,
             "profile": self.profile,
             "seed": self.seed,
+            "requests": self.requests,
             "started_at": self.started_at,
         }
 
@@ -354,23 +382,33 @@ class Recorder:
         """Write certification.json, junit.xml and certification.html (each atomically); the verdict.
 
         `complete=False` marks an interrupted run: the report holds what was recorded, verdict
-        "incomplete". Calling finish again rewrites the files (e.g. after a late merge)."""
+        "incomplete". Calling finish again rewrites the files (e.g. after a late merge). When the
+        files cannot be written, ReportWriteError is raised; the record stays in `document()`."""
+        with self._lock:
+            self._finished = None
+            document = self.redactor.secrets_only_in(self.document(complete=complete, reason=reason))
+            self._finished = document
+            try:
+                self._write(document)
+                if self.exchanges is not None:
+                    self.exchanges.finish(self.redactor.secrets_only)
+            except OSError as exc:
+                raise _unwritable(self.report_dir, exc) from None
+            if self._write_failure is not None:
+                error = _unwritable(self.report_dir, self._write_failure)
+                raise ReportWriteError(f"{error} ({self._lines_lost} line(s) of {CALLBACKS_FILE} lost)")
+            return Verdict(document["verdict"])
+
+    def _write(self, document: dict[str, Any]) -> None:
+        """The set of report files for a record: JSON last, so a reader that finds it finds the others."""
         from ._html import render_html
         from ._junit import render_junit
 
-        with self._lock:
-            self._finished = None
-            scrub = self.redactor.secrets_only
-            document = _map_strings(self.document(complete=complete, reason=reason), scrub)
-            write_atomically(
-                self.report_dir / JSON_FILE, scrub(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
-            )
-            write_atomically(self.report_dir / JUNIT_FILE, scrub(render_junit(document)))
-            write_atomically(self.report_dir / HTML_FILE, scrub(render_html(document)))
-            if self.exchanges is not None:
-                self.exchanges.finish(scrub)
-            self._finished = document
-            return Verdict(document["verdict"])
+        scrub = self.redactor.secrets_only
+        document = self.redactor.secrets_only_in(document)
+        write_atomically(self.report_dir / JUNIT_FILE, scrub(render_junit(document)))
+        write_atomically(self.report_dir / HTML_FILE, scrub(render_html(document)))
+        write_atomically(self.report_dir / JSON_FILE, scrub(json.dumps(document, indent=2, ensure_ascii=False)) + "\n")
 
     @property
     def finished(self) -> bool:
@@ -385,7 +423,9 @@ class Recorder:
         if exc_type is None:
             self.finish()
             return False
-        if issubclass(exc_type, KeyboardInterrupt):
+        if issubclass(exc_type, Terminated):
+            reason = "terminated (SIGTERM)"
+        elif issubclass(exc_type, KeyboardInterrupt):
             reason = "interrupted (Ctrl-C)"
         elif issubclass(exc_type, SystemExit):
             reason = f"exited early (code {getattr(exc, 'code', None)})"
@@ -547,9 +587,18 @@ def _structured(body: Any) -> Any:
     if isinstance(body, str):
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
             return dict(urllib.parse.parse_qsl(body)) if "=" in body else body
     return body
+
+
+def write_stopped_report(report_dir: str | os.PathLike[str], *, command: str, reason: str, **facts: Any) -> None:
+    """A run stopped before it could open its Recorder (Ctrl-C while loading): an incomplete report says
+    so, in place of the previous run's. Nothing is written if the directory cannot be (the stop is what counts)."""
+    try:
+        Recorder(report_dir, command=command, **facts).finish(complete=False, reason=reason)
+    except UsageError:
+        pass
 
 
 def _coverage_document(field: str, entry: dict[str, Any]) -> dict[str, Any]:
@@ -594,15 +643,6 @@ def _summary(apis: list[dict[str, Any]], failures: list[dict[str, Any]], callbac
 def _jsonable(value: Any) -> Any:
     """Evidence as JSON data; anything JSON cannot hold (bytes, objects) becomes its text."""
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
-
-
-def _map_strings(value: Any, function: Any) -> Any:
-    """Apply `function` to every string (keys included) of JSON data."""
-    if isinstance(value, dict):
-        return {function(key): _map_strings(item, function) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_map_strings(item, function) for item in value]
-    return function(value) if isinstance(value, str) else value
 
 
 def _check_partial(data: Any) -> None:

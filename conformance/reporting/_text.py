@@ -64,13 +64,14 @@ def headline(document: dict[str, Any]) -> str:
 
 
 def facts(document: dict[str, Any]) -> str:
-    """ "target http://...  profile quick  seed 123  4.2 s"."""
+    """ "target http://...  profile quick  seed 123  230 requests  4.2 s"."""
     target = document["target"]
     where = next((str(target[key]) for key in ("name", "origin", "base_url", "url") if target.get(key)), None)
     parts = [
         f"target {where}" if where else None,
         f"profile {document['profile']}" if document["profile"] else None,
         f"seed {document['seed']}" if document["seed"] is not None else None,
+        f"{document['requests']} requests" if document.get("requests") is not None else None,
         f"{document['duration_seconds']:.1f} s",
     ]
     return "  ".join(part for part in parts if part)

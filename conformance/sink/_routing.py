@@ -1,21 +1,19 @@
-"""Which webhook a callback belongs to, decided from the specs.
+"""Which webhook a callback belongs to, read from the path it was posted to.
 
-A sink registered per webhook receives on `/callbacks/{api}/{webhook}` and the path says it. A provider
-that posts every callback to one URL (as the embedded mock and many sandboxes do) leaves the body to
-tell: the webhook whose schema the body fits best (fewest top-level required properties missing, then
-fewest schema failures) wins. Nothing here names an API.
+The sink is registered as `http://HOST:PORT/<token>/{api}/{webhook}`: the embedded mock expands the
+placeholders for each callback, and a provider's sandbox is given one such URL per webhook. So the
+path after the token names the API and the webhook (`pay-by-bank/payouts`), and may go on
+(`pay-by-bank/payouts/status`): nothing is guessed from the body, and a path naming no webhook of
+the specs is not a callback. Nothing here names an API.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from .._specs import Spec
 from ..checks import view
-
-PREFIX = "/callbacks"
 
 
 @dataclass(frozen=True)
@@ -26,36 +24,21 @@ class Route:
 
 
 class Router:
-    """Maps a request path and body to the webhook it is a callback of."""
+    """Maps the path after the sink's token to the webhook it is a callback of."""
 
     def __init__(self, specs: Iterable[Spec]) -> None:
-        self.specs = {spec.name: spec for spec in specs}
-        self.routes = [
-            Route(spec.name, webhook, operation_id)
-            for spec in self.specs.values()
+        self.routes = {
+            (spec.name, webhook): Route(spec.name, webhook, operation_id)
+            for spec in specs
             for webhook, operation_id in view(spec).webhooks.items()
-        ]
+        }
 
     def path_for(self, route: Route) -> str:
-        return f"{PREFIX}/{route.api}/{route.webhook}"
+        return f"{route.api}/{route.webhook}"
 
-    def route(self, path: str, body: Any) -> Route | None:
-        by_path = {self.path_for(route): route for route in self.routes}
-        if path.rstrip("/") in by_path:
-            return by_path[path.rstrip("/")]
-        if not self.routes:
+    def route(self, path: str) -> Route | None:
+        """The route of "api/webhook[/more]" (no leading slash), or None."""
+        parts = path.strip("/").split("/")
+        if len(parts) < 2:
             return None
-        return min(self.routes, key=lambda route: self._distance(route, body))
-
-    def _distance(self, route: Route, body: Any) -> tuple[int, int]:
-        known = view(self.specs[route.api])
-        pointer = known.request_schema(route.operation_id)
-        if pointer is None:
-            return (1_000, 1_000)
-        schema = known.spec.resolve(pointer)
-        if not isinstance(body, dict):
-            return (1_000, 1_000)
-        required = schema.get("required") or []
-        missing = sum(1 for name in required if name not in body)
-        unknown = sum(1 for name in body if name not in (schema.get("properties") or {}))
-        return (missing + unknown, len(known.findings(pointer, body, "response")))
+        return self.routes.get((parts[0], parts[1]))

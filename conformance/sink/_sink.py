@@ -5,63 +5,63 @@ same checks as the answers (schema, conditional fields, transitions, final state
 correlation). To prove retries, the sink answers 500 on purpose to the first callback of each webhook,
 `refusals` times; the retries must come back with growing gaps, and stop once a 2xx is given.
 
-Workers of a parallel run read what arrived over HTTP: `GET /_sink/deliveries`.
+Anyone who can reach the sink could otherwise change a verdict with forged callbacks, so everything
+it serves lives under an unguessable per-run token (`/<token>/{api}/{webhook}`), which the mock is
+given and forgers are not: any other path is 404 and never judged. It runs on the project's hardened
+server (conformance.serving): bodies and headers are capped, slow and idle peers are cut off,
+malformed framing is a 400. What is kept and served is redacted on the way in (card numbers masked,
+CVVs and expiry dates dropped, credentials replaced): judging sees the callback as it came.
+
+Workers of a parallel run read what arrived over HTTP: `GET /<token>/_sink/deliveries`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import os
+import re
+import secrets
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+import orjson
 
 from .._errors import UsageError
 from .._specs import Spec, load_all
 from ..checks import Delivery, Judge, Result, callback_retry, parse_body, view
-from ._routing import PREFIX, Router
+from ..redaction import Redactor
+from ..serving import BackgroundServer, BodyTooLarge, ClientGone, ServerLimits, read_body, too_deep
+from ._routing import Router
+
+TOKEN_ENVIRONMENT = "CONFORMANCE_SINK_TOKEN"
+"""Where `certify --callback-listen` takes a fixed token from (a URL registered once with a sandbox)."""
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+JSON = [(b"content-type", b"application/json")]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are two writes: without this, keep-alive clients wait 40 ms
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
-        pass
-
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        status = self.server.sink._receive(urlsplit(self.path).path, dict(self.headers.items()), raw)
-        self._answer(status, b"" if status < 300 else b'{"error": "refused on purpose, to test retries"}')
-
-    def do_GET(self) -> None:  # noqa: N802
-        url = urlsplit(self.path)
-        if url.path == "/_sink/deliveries":
-            query = {key: values[0] for key, values in parse_qs(url.query).items()}
-            body = json.dumps(self.server.sink.snapshot(**query)).encode()
-            self._answer(200, body, "application/json")
-        else:
-            self._answer(404, b'{"error": "not found"}', "application/json")
-
-    def _answer(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
+def sink_token(given: str | None = None) -> str:
+    """The token the sink's paths start with: `given`, else $CONFORMANCE_SINK_TOKEN, else a random one."""
+    token = given or os.environ.get(TOKEN_ENVIRONMENT) or secrets.token_urlsafe(18)
+    if not _TOKEN.match(token):
+        raise UsageError(f"the callback sink's token must be 16 to 128 letters, digits, '-' or '_' "
+                         f"(check {TOKEN_ENVIRONMENT})")
+    return token
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    sink: CallbackSink
+async def _answer(send: Any, status: int, body: bytes = b"") -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*JSON, (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _error(message: str) -> bytes:
+    return json.dumps({"error": message}).encode()
 
 
 class CallbackSink:
@@ -74,8 +74,13 @@ class CallbackSink:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, recorder: Any = None,
-                 specs: Iterable[Spec] | None = None, refusals: int = 3) -> None:
-        self.host, self.port = host, port
+                 specs: Iterable[Spec] | None = None, refusals: int = 3, token: str | None = None,
+                 limits: ServerLimits | None = None) -> None:
+        self.token = sink_token(token)
+        self.limits = limits or ServerLimits()
+        self.server = BackgroundServer(self._asgi, host, port, self.limits, name="callback sink", lifespan="off",
+                                       listening_as="listen for callbacks")
+        self.redactor = Redactor()
         self.recorder = recorder
         self.specs = list(specs) if specs is not None else load_all()
         self.router = Router(self.specs)
@@ -89,29 +94,15 @@ class CallbackSink:
         """content key -> (api, webhook) of the callbacks refused on purpose."""
         self._lock = threading.RLock()
         self._arrived = threading.Condition(self._lock)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
     def start(self) -> CallbackSink:
-        try:
-            server = _Server((self.host, self.port), _Handler)
-        except OSError as exc:
-            raise UsageError(f"cannot listen for callbacks on {self.host}:{self.port}: {exc.strerror or exc}") from None
-        server.sink = self
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="callback-sink", daemon=True)
-        self._thread.start()
+        self.server.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self.server.stop()
 
     def __enter__(self) -> CallbackSink:
         return self.start()
@@ -120,27 +111,95 @@ class CallbackSink:
         self.stop()
 
     @property
+    def host(self) -> str:
+        return self.server.host
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
     def origin(self) -> str:
-        host = self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-        return f"http://{host}:{self.port}"
+        return self.server.origin
+
+    @property
+    def base(self) -> str:
+        """Origin and token: every URL of this sink starts so (a secret: it is redacted from reports)."""
+        return f"{self.origin}/{self.token}"
 
     @property
     def url(self) -> str:
-        """The one URL to register when the provider posts every callback to the same place."""
-        return self.origin + PREFIX
+        """The URL to register with a provider that expands {api} and {webhook} (the embedded mock does)."""
+        return self.base + "/{api}/{webhook}"
 
     def url_for(self, api: str, webhook: str) -> str:
         """The URL to register for one webhook (the path names it)."""
-        return f"{self.origin}{PREFIX}/{api}/{webhook}"
+        return f"{self.base}/{api}/{webhook}"
+
+    # -- serving --------------------------------------------------------------------------------------
+
+    async def _asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        arrived = time.time()  # before any wait of ours: retry gaps are judged on these times
+        prefix = f"/{self.token}/"
+        path = scope["path"]
+        if not path.startswith(prefix):
+            await _answer(send, 404, _error("not found"))
+            return
+        rest = path[len(prefix):]
+        method = scope["method"]
+        if rest == "_sink/deliveries":
+            if method not in ("GET", "HEAD"):
+                await _answer(send, 405, _error("use GET"))
+                return
+            await self._serve_deliveries(scope, send)
+            return
+        route = self.router.route(rest)
+        if route is None:
+            await _answer(send, 404, _error("no webhook of the specs at this path"))
+            return
+        if method != "POST":
+            await _answer(send, 405, _error("callbacks are POSTed"))
+            return
+        try:
+            raw = await read_body(scope, receive, self.limits.max_body_bytes)
+        except BodyTooLarge as exc:
+            await _answer(send, 413, _error(str(exc)))
+            return
+        except ClientGone:
+            return
+        if self._too_deep(raw):
+            await _answer(send, 400, _error(f"the body nests more than {self.limits.max_json_depth} levels deep"))
+            return
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        status = await asyncio.to_thread(self._receive, route, path, headers, raw, arrived)
+        await _answer(send, status, b"" if status < 300 else _error("refused on purpose, to test retries"))
+
+    async def _serve_deliveries(self, scope: dict[str, Any], send: Any) -> None:
+        query = dict(urllib.parse.parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        unknown = set(query) - {"api", "webhook", "since"}
+        since = query.get("since", "0")
+        if unknown or not since.isdigit():
+            await _answer(send, 400, _error("query: api, webhook, since (a delivery number, 0 or more)"))
+            return
+        body = await asyncio.to_thread(self.snapshot, query.get("api"), query.get("webhook"), int(since))
+        await _answer(send, 200, orjson.dumps(body))
+
+    def _too_deep(self, raw: bytes) -> bool:
+        """JSON deeper than the limit is refused before the checks' recursive code meets it."""
+        limit = self.limits.max_json_depth
+        if raw.count(b"[") + raw.count(b"{") <= limit:
+            return False
+        try:
+            return too_deep(raw, orjson.loads(raw), limit)
+        except orjson.JSONDecodeError:
+            return raw.count(b"[") + raw.count(b"{") > 1000  # the checks' own parser would recurse that deep
 
     # -- receiving ----------------------------------------------------------------------------------
 
-    def _receive(self, path: str, headers: dict[str, str], raw: bytes) -> int:
-        arrived = time.time()
+    def _receive(self, route: Any, path: str, headers: dict[str, str], raw: bytes, arrived: float) -> int:
         body = parse_body(raw)
-        route = self.router.route(path, body)
-        if route is None:
-            return 404
         key = route.api + "/" + route.webhook + "/" + hashlib.sha256(raw).hexdigest()
         with self._lock:
             attempts = self._attempts.setdefault(key, [])
@@ -150,24 +209,38 @@ class CallbackSink:
             refuse = key in self._refused and len(attempts) < self.refusals
             answered = 500 if refuse else 200
             attempts.append((arrived, answered))
-            delivery = Delivery(api=route.api, webhook=route.webhook, operation_id=route.operation_id, body=body,
+            sequence = len(self.deliveries) + 1
+            received = Delivery(api=route.api, webhook=route.webhook, operation_id=route.operation_id, body=body,
                                 text=raw.decode("utf-8", "replace"), headers=headers, path=path,
-                                received_at=arrived, answered=answered, sequence=len(self.deliveries) + 1)
+                                received_at=arrived, answered=answered, sequence=sequence)
+            delivery = self._redacted(received)
             self.deliveries.append(delivery)
             if self.recorder is not None:
                 self.recorder.callback({
-                    "direction": "received", "api": route.api, "webhook": route.webhook, "path": path,
-                    "attempt": len(attempts), "answered": answered, "body": body if isinstance(body, (dict, list))
-                    else delivery.text, "received_at": arrived,
+                    "direction": "received", "api": route.api, "webhook": route.webhook, "path": delivery.path,
+                    "attempt": len(attempts), "answered": answered, "body": delivery.body
+                    if isinstance(delivery.body, (dict, list)) else delivery.text, "received_at": arrived,
                 })
             if len(attempts) == 1:
-                self._judge(delivery)
+                self._judge(received, delivery)
             self._arrived.notify_all()
         return answered
 
-    def _judge(self, delivery: Delivery) -> None:
-        for result in self.judge.callback(delivery):
-            self._report(delivery.api, delivery.operation_id, result, delivery)
+    def _redacted(self, delivery: Delivery) -> Delivery:
+        """What is kept of a delivery: the same, with card data and credentials redacted, the token hidden."""
+        body = delivery.body
+        redacted_body = self.redactor.data(body) if isinstance(body, (dict, list)) else body
+        text = json.dumps(redacted_body) if redacted_body is not body else self.redactor.text(delivery.text)
+        return Delivery(api=delivery.api, webhook=delivery.webhook, operation_id=delivery.operation_id,
+                        body=redacted_body, text=text, headers=self.redactor.headers(delivery.headers),
+                        path=delivery.path.replace(self.token, "[REDACTED]"), received_at=delivery.received_at,
+                        answered=delivery.answered, sequence=delivery.sequence)
+
+    def _judge(self, received: Delivery, kept: Delivery) -> None:
+        """Judge the delivery as it came; report with what is kept (redacted)."""
+        for result in self.judge.callback(received):
+            self._report(kept.api, kept.operation_id, result, kept)
+        delivery = received
         for label, value in self.judge.statuses(delivery):
             self.seen.setdefault(delivery.api, {}).setdefault(label, set()).add(value)
             if self.recorder is not None:
@@ -211,7 +284,7 @@ class CallbackSink:
         with self._lock:
             self.judge.add_source(api, correlation_id, keys)
 
-    def snapshot(self, api: str | None = None, webhook: str | None = None, since: str | int = 0) -> list[dict]:
+    def snapshot(self, api: str | None = None, webhook: str | None = None, since: int = 0) -> list[dict]:
         """Deliveries as plain data (what `GET /_sink/deliveries` answers)."""
         with self._lock:
             return [
@@ -219,7 +292,7 @@ class CallbackSink:
                  "answered": d.answered, "sequence": d.sequence}
                 for d in self.deliveries
                 if (api is None or d.api == api) and (webhook is None or d.webhook == webhook)
-                and d.sequence > int(since)
+                and d.sequence > since
             ]
 
     def wait_for(self, predicate, timeout: float) -> bool:

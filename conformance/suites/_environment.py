@@ -2,8 +2,10 @@
 
 `certify` and the pytest plugin share this: given the options, load the specs (SpecError: exit 2),
 take credentials from the environment (or make random ones for the embedded mock), start the embedded
-mock when no origin is given, start the callback sink, check the target answers at all (exit 3 when it
-does not, one line), and open the Recorder. Workers receive only `settings` (plain data).
+mock when no origin is given, start the callback sink, open the Recorder (which replaces the previous
+run's report with this run's, marked not finished), and check the target answers at all (exit 3 when
+it does not, one line). Once the run has started, however it stops (unreachable, Ctrl-C, SIGTERM) it
+leaves an incomplete report saying why. Workers receive only `settings` (plain data).
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .._errors import TargetUnreachable, UsageError
+from .. import _signals
+from .._deadline import deadline_client
+from .._errors import ConformanceError, TargetUnreachable, UsageError
 from .._specs import SPEC_NAMES, Spec, load_spec, token_spec_name
 from ..auth import DEFAULT_SCOPE, OAuthClient, credentials_from_environment
 from ..checks import Severity, catalogue, severity_of, view
+from ..redaction import Redactor
 from ._mock_admin import MockAdmin
 from ._parameters import planned_tests
 from ._profiles import profile as profile_named
-from ._runtime import RunSettings
+from ._runtime import RunSettings, run_redactor
 from ._selection import Selection, SuiteTest
 
 TOKEN_SPEC = token_spec_name()
@@ -133,6 +138,7 @@ class Environment:
         self.specs: list[Spec] = []
         self.apis: list[str] = []
         self.settings: RunSettings | None = None
+        self.redactor = Redactor()
         self.dry = False
         self.selection = Selection()
         self.tests: list[SuiteTest] = []
@@ -152,10 +158,29 @@ class Environment:
         self.dry = dry
         try:
             self._open()
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                self.abandon(_signals.reason())
+            elif self.recorder is not None:
+                self.abandon(str(exc) if isinstance(exc, ConformanceError) else f"{type(exc).__name__}: {exc}")
             self.close()
             raise
         return self
+
+    def abandon(self, reason: str) -> None:
+        """Leave an incomplete report saying why the run stopped before its end (nothing when dry)."""
+        if self.dry or (self.recorder is not None and self.recorder.finished):
+            return
+        from ..reporting import Recorder
+
+        try:
+            if self.recorder is None:
+                self.recorder = Recorder(self.options.report_dir, command=self.command, specs=self.specs,
+                                         target={"origin": self.options.origin}, profile=self.profile.name,
+                                         seed=self.options.seed, redactor=self.redactor)
+            self.recorder.finish(complete=False, reason=reason)
+        except ConformanceError:
+            pass  # the report directory cannot be written: the error being raised is the one to show
 
     def _open(self) -> None:
         options = self.options
@@ -212,11 +237,15 @@ class Environment:
             specs=[spec_argument(spec) for spec in self.specs], apis=self.apis, base_urls=base_urls,
             token_url=token_url,
             client_id=client_id, client_secret=client_secret, scope=DEFAULT_SCOPE, wrong_scope=options.wrong_scope,
-            profile=self.profile.name, seed=seed, sink=self.sink.origin if self.sink else None,
+            profile=self.profile.name, seed=seed, sink=self.sink.base if self.sink else None,
             rate_limit=rate or None, verify=verify, embedded=embedded, timeout=self.profile.timeout,
             selection=self.selection.to_dict())
-        self.preflight()
+        self.redactor = run_redactor(self.settings)
+        if self.sink is not None:
+            self.redactor.add_secret(self.sink.token)  # the sink's path is a secret: forgers must not learn it
         self._open_recorder()
+        self.preflight()
+        self._declare_rules()
 
     def _select(self) -> None:
         """Settle --include/--exclude against this run's tests and rules (a glob matching nothing is exit 2)."""
@@ -269,10 +298,12 @@ class Environment:
         if self.selection.active:
             target["filters"] = {"include": list(self.selection.include), "exclude": list(self.selection.exclude)}
         self.recorder = Recorder(self.options.report_dir, command=self.command, target=target, specs=self.specs,
-                                 profile=self.profile.name, seed=settings.seed, secrets=(settings.client_secret,),
+                                 profile=self.profile.name, seed=settings.seed, redactor=self.redactor,
                                  judged=self.selection.judges)
         if self.sink is not None:
             self.sink.recorder = self.recorder
+
+    def _declare_rules(self) -> None:
         for spec in self.specs:
             if spec.name not in self.apis:
                 continue
@@ -299,7 +330,7 @@ class Environment:
             origins.setdefault(f"{parts.scheme}://{parts.netloc}", url)
         for origin, url in origins.items():
             try:
-                with httpx.Client(timeout=timeout, verify=settings.verify) as http:
+                with deadline_client(timeout, verify=settings.verify) as http:
                     http.get(url)
             except httpx.TimeoutException:
                 raise TargetUnreachable(f"{origin} did not answer within {timeout:g} s") from None
@@ -308,7 +339,7 @@ class Environment:
             except httpx.HTTPError as exc:
                 raise TargetUnreachable(f"cannot talk to {origin}: {_connect_reason(exc)}") from None
         client = OAuthClient(settings.token_url, settings.client_id, settings.client_secret, settings.scope,
-                             timeout=timeout, verify=settings.verify)
+                             timeout=timeout, verify=settings.verify, on_token=self.redactor.add_secret)
         try:
             client.token()
         finally:

@@ -38,7 +38,11 @@ def scenario(target: Target, api: str, scenario_id: str) -> None:
     call = target.send(request, expected=(entry.status,))
     callbacks = None
     if entry.callbacks and call.status == entry.status:
-        callbacks = wait_for_callbacks(target, call, entry.callbacks.webhook, list(entry.callbacks.statuses))
+        if target.settings.sink:
+            callbacks = wait_for_callbacks(target, call, entry.callbacks.webhook, list(entry.callbacks.statuses))
+        else:
+            target.collector.skipped(api, scenario_id, entry.operation, "callbacks not received "
+                                     "(no --callback-listen): the scenario's callbacks not judged")
     for result in scenario_outcome(entry, call.status, call.response_body, callbacks):
         target.collector.result(api, entry.operation, result, call)
     if _success(call):
@@ -64,23 +68,29 @@ def undocumented_statuses(spec: Spec, entry: Scenario) -> list[str]:
 
 
 def run_given(target: Target, api: str, entry: Scenario) -> Call | None:
-    """Send a scenario's `given` request and let its resource come to rest."""
+    """Send a scenario's `given` request and let its resource come to rest.
+
+    When the resource's way to rest is told by callbacks and a sink receives them, the run waits for
+    the last one before reading: the reads are then the same whatever the provider's pace, so the
+    same seed sends the same requests (docs/certify.md, "Same seed, same requests")."""
     given = entry.given
     if not given:
         return None
     spec = target.specs[api]
     call = target.send(build(spec, given.operation, given.when))
     if _success(call):
-        resting = _resting_status(spec, given)
-        follow_to_rest(target, call, resting)
+        callbacks = _resting_callbacks(spec, given)
+        if callbacks and target.settings.sink:
+            wait_for_callbacks(target, call, callbacks.webhook, list(callbacks.statuses))
+        follow_to_rest(target, call, callbacks.statuses[-1] if callbacks else None)
     return call
 
 
-def _resting_status(spec, given: Given) -> str | None:
-    """Where the given's resource comes to rest: the last callback status of the scenario that `given` repeats."""
+def _resting_callbacks(spec, given: Given):
+    """The callbacks that bring the given's resource to rest: those of the scenario that `given` repeats."""
     for other in spec.rules.scenarios:
         if other.operation == given.operation and other.when == given.when and not other.given and other.callbacks:
-            return other.callbacks.statuses[-1]
+            return other.callbacks
     return None
 
 

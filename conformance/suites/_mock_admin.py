@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .._deadline import deadline_client
 from .._errors import ConformanceError, TargetUnreachable, UsageError
 
 ADMIN = "/_mock"
@@ -43,9 +44,10 @@ class MockAdmin:
         if not _on_this_machine(origin):
             return None
         try:
-            answer = httpx.get(origin + ADMIN, auth=(client_id, client_secret), timeout=timeout)
+            with deadline_client(timeout) as http:
+                answer = http.get(origin + ADMIN, auth=(client_id, client_secret))
             index = answer.json() if answer.status_code == 200 else None
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, ValueError, RecursionError):
             return None  # not a mock, or not answering: preflight says what is wrong with the origin
         if not isinstance(index, dict) or f"{ADMIN}/callback-url" not in (index.get("admin") or []):
             return None
@@ -53,8 +55,8 @@ class MockAdmin:
 
     def register(self, url: str | None) -> None:
         try:
-            answer = httpx.post(self.origin + f"{ADMIN}/callback-url", json={"url": url}, auth=self.auth,
-                                timeout=self.timeout)
+            with deadline_client(self.timeout) as http:
+                answer = http.post(self.origin + f"{ADMIN}/callback-url", json={"url": url}, auth=self.auth)
         except httpx.HTTPError as exc:
             raise TargetUnreachable(f"the mock at {self.origin} did not take the callback URL: {exc}") from None
         if answer.status_code != 200:

@@ -227,7 +227,7 @@ class Replay:
         if media and "json" in media:
             try:
                 body = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
                 return self._apply(text)
         elif media and "form" in media:
             body = dict(parse_qsl(text))
@@ -300,7 +300,7 @@ def _parsed(text: Any) -> Any:
     if isinstance(text, str):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
             return MISSING
     return MISSING if text is None else text
 

@@ -19,11 +19,14 @@ from typing import Any
 import httpx
 import requests
 
+from .. import _signals
+from .._deadline import deadline_client, deadline_session
 from .._errors import TargetUnreachable
 from .._specs import Spec
 from ..auth import OAuthClient, basic_credentials, schemathesis_auth, schemathesis_basic_auth
 from ..checks import MISSING, NOT_JSON, Call, Judge, Result, parse_body, severity_of, violation
 from ..checks import _schemathesis as st_checks
+from ..redaction import Redactor, url_secrets
 from ..reporting import Exchange
 from ..reporting._chain import chain_of
 from ._profiles import Profile, profile
@@ -209,9 +212,12 @@ class Target:
             self.profile = replace(self.profile, timeout=settings.timeout)
         self.judge = Judge(self.specs.values())
         self.selection = Selection.from_dict(settings.selection)
+        self.redactor = run_redactor(settings)
+        """This process's secrets, tokens it is issued included: only this process knows them."""
         self.client = OAuthClient(settings.token_url, settings.client_id, settings.client_secret, settings.scope,
-                                  timeout=self.profile.timeout, verify=settings.verify)
-        self.session = requests.Session()
+                                  timeout=self.profile.timeout, verify=settings.verify,
+                                  on_token=self.redactor.add_secret)
+        self.session = deadline_session(self.profile.timeout)
         self.session.verify = settings.verify
         self.budget = Budget(self.profile.request_budget)
         self.limiter = RateLimiter(settings.rate_limit)
@@ -275,6 +281,28 @@ class Target:
             return basic_credentials(self.settings.client_id, self.settings.client_secret)
         return None
 
+    def records(self, *extra: dict[str, Any]) -> list[dict[str, Any]]:
+        """What the current test found, as plain data for the controller, scrubbed of this process's
+        secrets (a token issued to a pytest-xdist worker is known to that worker alone); the evidence
+        of failures is redacted in full, as user_properties may also reach a --junitxml file."""
+        scrubbed = []
+        for record in [*self.collector.to_records(), *extra]:
+            if record["kind"] == "failed":
+                evidence = {key: record[key] for key in ("title", "expected", "observed")}
+                record = {**record, **self.redactor.data(evidence), "exchange": self._scrubbed(record["exchange"]),
+                          "chain": [self._scrubbed(step) for step in record.get("chain") or []]}
+            elif record["kind"] == "exchange":
+                record = {**record, "exchange": self._scrubbed(record["exchange"])}
+            scrubbed.append(self.redactor.secrets_only_in(record))
+        return scrubbed
+
+    def _scrubbed(self, exchange: dict[str, Any] | None) -> dict[str, Any] | None:
+        """An exchange's content (URL, headers, bodies) redacted; its facts (status, timing, kind) as they are."""
+        if not exchange:
+            return exchange
+        content = ("url", "request_headers", "request_body", "response_headers", "response_body")
+        return {**exchange, **self.redactor.data({key: exchange[key] for key in content if key in exchange})}
+
     def close(self) -> None:
         """Release connections (the end of a run)."""
         self.session.close()
@@ -303,6 +331,7 @@ class Target:
     def send(self, request: Request | Any, *, intent: str = "valid", expected: tuple[int, ...] = (),
              keyword: str | None = None, authorization: str | None | object = MISSING) -> Call:
         """Send a request (ours, or a Schemathesis case), judge the answer, record every Result."""
+        _signals.check()  # a Ctrl-C lost in a finalizer stops the run here
         case = self.case(request) if isinstance(request, Request) else request
         if isinstance(request, Request):
             api, operation_id = request.api, request.operation_id
@@ -397,13 +426,26 @@ class Target:
         if not self.settings.sink:
             return []
         if self._sink_client is None:
-            self._sink_client = httpx.Client(timeout=5.0)
+            self._sink_client = deadline_client(5.0)
         try:
             answer = self._sink_client.get(f"{self.settings.sink}/_sink/deliveries",
                                            params={"api": api, "webhook": webhook})
             return answer.json()
         except (httpx.HTTPError, ValueError):
             return []
+
+
+def run_redactor(settings: RunSettings) -> Redactor:
+    """A Redactor knowing every secret a run is given: the client secret (and the Basic credential
+    made of it), and the userinfo of every URL it was given (and the Basic credential a client
+    builds from that on its own). Tokens are added as they are issued."""
+    redactor = Redactor()
+    redactor.add_secret(settings.client_secret)
+    redactor.add_secret(basic_credentials(settings.client_id, settings.client_secret).partition(" ")[2])
+    for url in (settings.token_url, *settings.base_urls.values()):
+        for secret in url_secrets(url):
+            redactor.add_secret(secret)
+    return redactor
 
 
 def _is_not_set(value: Any) -> bool:

@@ -129,6 +129,11 @@ class Api:
             kwargs["json"] = json_body
         return self.http.request(method, self.mock.base_url(api) + path, **kwargs)
 
+    def admin(self, method: str, endpoint: str, **kwargs: Any) -> httpx.Response:
+        """A request to an admin endpoint (/_mock/...), with the mock's client credentials."""
+        return self.http.request(method, self.mock.origin + endpoint, auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+                                 **kwargs)
+
     # Shorthands with the headers each API needs.
     def op(self, method: str, path: str, body: Any = None, request_id: str | None = None, **kw: Any) -> httpx.Response:
         # request-id on every request: writes need a fresh one, and some reads (captures, reads by request) too.

@@ -11,7 +11,7 @@ import trustme
 from mock_support import Api, Receiver, spec, wait_until
 
 from conformance import UsageError
-from conformance.mock import MockServer, RetryPolicy
+from conformance.mock import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, MockServer, RetryPolicy
 
 # The canonical initiation for today (UK Faster Payments) completes (GP-SCENARIO-COMPLETED).
 NORMAL_PATH = list(spec("global-payments").rules.scenario("GP-SCENARIO-COMPLETED").callbacks.statuses)
@@ -56,7 +56,7 @@ def test_undeliverable_callbacks_are_retried_then_given_up_and_recorded():
         first = mock.given_up[0]
         assert first["attempts"] == 3 and first["last_status"] == 500 and first["url"] == receiver.url
         assert first["body"]["callbacks"][0]["paymentStatus"] == "PENDING"
-        log = api.http.get(mock.origin + "/_mock/callbacks").json()
+        log = api.admin("GET", "/_mock/callbacks").json()
         assert len(log["given_up"]) == 2
         assert {"time", "url", "status", "error", "body", "attempt"} <= set(log["attempts"][0])
         api.close()
@@ -110,23 +110,23 @@ def test_without_a_callback_url_nothing_is_sent_and_the_log_says_so(mock, api):
 
 def test_the_admin_endpoint_registers_the_callback_url(mock, api):
     with Receiver() as receiver:
-        registered = api.http.post(mock.origin + "/_mock/callback-url", json={"url": receiver.url})
+        registered = api.admin("POST", "/_mock/callback-url", json={"url": receiver.url})
         assert registered.status_code == 200 and registered.json() == {"url": receiver.url}
         assert mock.callback_url == receiver.url
         ack = api.gp_initiated()
         wait_until(lambda: receiver.gp_statuses(ack["firmRootId"]) == NORMAL_PATH, what="every callback")
         assert receiver.received[0]["content_type"] == "application/json"
-        assert api.http.post(mock.origin + "/_mock/callback-url", json={"url": "ftp://x"}).status_code == 400
-        assert api.http.post(mock.origin + "/_mock/callback-url", content=b"nope").status_code == 400
-        assert api.http.post(mock.origin + "/_mock/callback-url", json={"url": None}).json() == {"url": None}
+        assert api.admin("POST", "/_mock/callback-url", json={"url": "ftp://x"}).status_code == 400
+        assert api.admin("POST", "/_mock/callback-url", content=b"nope").status_code == 400
+        assert api.admin("POST", "/_mock/callback-url", json={"url": None}).json() == {"url": None}
     with pytest.raises(UsageError):
         mock.set_callback_url("not a url")
 
 
 def test_admin_index_and_faults(mock, api):
-    index = api.http.get(mock.origin + "/_mock").json()
+    index = api.admin("GET", "/_mock").json()
     assert index["apis"]["pay-by-bank"] == "/tsapi/pay-by-bank/v2"
-    faults = api.http.get(mock.origin + "/_mock/faults").json()
+    faults = api.admin("GET", "/_mock/faults").json()
     assert faults["active"] == [] and len(faults["faults"]) >= 20
 
 
@@ -176,4 +176,5 @@ def test_a_bad_client_certificate_is_one_clear_error(tmp_path):
 
 
 def test_admin_endpoint_answers_plain_http_clients(mock):
-    assert httpx.get(mock.origin + "/_mock/callbacks").status_code == 200
+    credentials = (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    assert httpx.get(mock.origin + "/_mock/callbacks", auth=credentials).status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -37,9 +38,15 @@ def _one_line_error(result: tuple[int, str, str], fragment: str) -> None:
     assert fragment in lines[0], lines[0]
 
 
-def _start(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
+SECRET = "cli-tests-secret-value"
+
+
+def _start(*args: str, secret: str | None = SECRET) -> tuple[subprocess.Popen[str], list[str]]:
+    environment = {k: v for k, v in os.environ.items() if k != "CONFORMANCE_MOCK_CLIENT_SECRET"}
+    if secret is not None:
+        environment["CONFORMANCE_MOCK_CLIENT_SECRET"] = secret
     process = subprocess.Popen([sys.executable, "-m", "conformance", "mock", "--port", "0", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
     banner: list[str] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -61,9 +68,10 @@ def test_mock_runs_in_the_foreground_and_stops_cleanly_on_sigint_and_sigterm():
             text = "\n".join(banner)
             for path in ("/api/v2", "/tsapi/v1", "/tsapi/pay-by-bank/v2", "/am/oauth2/alpha/access_token"):
                 assert origin + path in text
-            assert "conformance-mock-secret" not in text  # no secrets on the console
+            assert SECRET not in text  # no secrets on the console
+            assert "client secret    from $CONFORMANCE_MOCK_CLIENT_SECRET" in text
             token = httpx.post(origin + "/am/oauth2/alpha/access_token",
-                               auth=("conformance-mock", "conformance-mock-secret"),
+                               auth=("conformance-mock", SECRET),
                                data={"grant_type": "client_credentials"})
             assert token.status_code == 200
             process.send_signal(sig)

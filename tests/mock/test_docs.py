@@ -21,5 +21,5 @@ def test_every_scenario_and_fault_is_documented():
             assert f"`{row.id}`" in text, row.id
     for fault in FAULTS.values():
         assert f"| `{fault.name}` | {fault.api} | `{fault.rule}` |" in text, fault.name
-    for endpoint in ("/_mock/callback-url", "/_mock/callbacks", "/_mock/faults"):
+    for endpoint in ("/_mock/callback-url", "/_mock/callbacks", "/_mock/faults", "/_mock/journal"):
         assert endpoint in text

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from card_support import luhn
 
 from conformance.reporting import Exchange, Failure, Recorder
 
@@ -178,14 +179,6 @@ def make_recorder(specs):
 _DIGIT_GROUPS = re.compile(r"\d+(?:[ -]\d+)*")
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
 def leaks(text: str) -> list[str]:
     """Everything in `text` that must never reach an artifact or the console. Independent of
     conformance.redaction on purpose: a scan sharing the redactor's code would share its bugs."""
@@ -195,9 +188,10 @@ def leaks(text: str) -> list[str]:
         found.append("full PAN")
     for run in _DIGIT_GROUPS.findall(text):
         digits = re.sub(r"[ -]", "", run)
-        if 12 <= len(digits) <= 19 and digits[0] in "3456" and _luhn(digits):
+        if 12 <= len(digits) <= 19 and digits[0] in "3456" and luhn(digits):
             found.append(f"card-like number {digits}")
-    if re.search(rf"(?<!\d){CVV}(?!\d)", text):
+    # Not inside a word: a random UUID such as "...-a5fa8351fd7b" holds the digits without holding a CVV.
+    if re.search(rf"(?<![0-9A-Za-z]){CVV}(?![0-9A-Za-z])", text):
         found.append("CVV value")
     if re.search(r"(?i)[\\\"'\s.&?\[]c(vv|vc)2?[\\\"'\]]{0,3}\s*[:=]\s*[\\\"']{0,3}\d", text):
         found.append("CVV field with a value")

@@ -118,7 +118,8 @@ def test_credentials_are_replaced_keeping_the_scheme():
         ("refresh_token=r1&id_token=i1", "refresh_token=[REDACTED]&id_token=[REDACTED]"),
         ("curl -u cid:csecret https://x", "curl -u [REDACTED] https://x"),
         ("curl --user 'cid:cs' https://x", "curl --user [REDACTED] https://x"),
-        ("https://cid:cs@auth.example/token", "https://[REDACTED]@auth.example/token"),
+        ("https://cid:cs@auth.example/token", "https://auth.example/token"),
+        ("https://a-token@auth.example/t?x=a@b", "https://auth.example/t?x=a@b"),
         ("Bearer token missing", "Bearer token missing"),  # prose stays readable
         ('"token_type": "Bearer"', '"token_type": "Bearer"'),
     ],

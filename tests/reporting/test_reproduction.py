@@ -26,7 +26,6 @@ from port_support import reserve_port
 from conformance.auth import DEFAULT_SCOPE
 from conformance.cli import main
 from conformance.mock import MockServer
-from conformance.sink._routing import PREFIX
 
 from .conftest import leaks
 
@@ -36,6 +35,8 @@ CLIENT_ID = "replay-client"
 CLIENT_SECRET = "replay-Secret-7f3k29dk"
 FAULT = "pbb-over-payout-accepted"
 RULE = "PBB-PAYOUT-NOT-ABOVE-PAYMENT"
+SINK_TOKEN = "replay-tests-sink-token"
+"""The sink's path, as registered with the provider (the mock) before the run."""
 
 
 def _mock(*faults: str, callback_url: str | None = None) -> MockServer:
@@ -47,8 +48,10 @@ def _mock(*faults: str, callback_url: str | None = None) -> MockServer:
 
 @contextlib.contextmanager
 def _credentials():
-    saved = {name: os.environ.get(name) for name in ("CONFORMANCE_CLIENT_ID", "CONFORMANCE_CLIENT_SECRET")}
-    os.environ.update(CONFORMANCE_CLIENT_ID=CLIENT_ID, CONFORMANCE_CLIENT_SECRET=CLIENT_SECRET)
+    names = ("CONFORMANCE_CLIENT_ID", "CONFORMANCE_CLIENT_SECRET", "CONFORMANCE_SINK_TOKEN")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(CONFORMANCE_CLIENT_ID=CLIENT_ID, CONFORMANCE_CLIENT_SECRET=CLIENT_SECRET,
+                      CONFORMANCE_SINK_TOKEN=SINK_TOKEN)
     try:
         yield
     finally:
@@ -74,7 +77,7 @@ def sink_port() -> int:
 @pytest.fixture(scope="module")
 def faulty_mock(sink_port):
     """The mock with the fault on, its callbacks going to the sink the run will listen with."""
-    mock = _mock(FAULT, callback_url=f"http://127.0.0.1:{sink_port}{PREFIX}")
+    mock = _mock(FAULT, callback_url=f"http://127.0.0.1:{sink_port}/{SINK_TOKEN}/{{api}}/{{webhook}}")
     try:
         yield mock
     finally:

@@ -1,4 +1,4 @@
-"""The callback sink: it routes by path or by body, records each delivery as it arrives, and judges
+"""The callback sink: it routes by the path after its token, records each delivery as it arrives, and judges
 the provider's callbacks; against the embedded mock every status arrives and every judgement holds,
 and each callback fault of the mock's catalogue is named by the rule it breaks.
 """
@@ -29,20 +29,26 @@ PAYOUT = {"id": "0f8fad5b", "payoutReference": "REFUND-1001", "sourcePaymentId":
           "createdAt": "2024-05-01T10:40:00Z"}
 
 
-def test_routes_by_path_or_by_body_and_serves_what_arrived():
+def test_routes_by_path_and_serves_what_arrived():
     with CallbackSink(refusals=0) as sink:
         assert httpx.post(sink.url_for("pay-by-bank", "payouts"), json=PAYOUT).status_code == 200
-        assert httpx.post(sink.url, json={"callbacks": [GP_RECORD]}).status_code == 200
-        assert httpx.post(sink.url, json=dict(PAYOUT, id="other")).status_code == 200
-        served = httpx.get(f"{sink.origin}/_sink/deliveries").json()
+        assert httpx.post(sink.url_for("global-payments", "paymentInitiationStatus"), json={"callbacks": [GP_RECORD]}
+                          ).status_code == 200
+        assert httpx.post(sink.url_for("pay-by-bank", "payouts") + "/status", json=dict(PAYOUT, id="other")
+                          ).status_code == 200
+        assert httpx.post(sink.base + "/pay-by-bank/nothing", json=PAYOUT).status_code == 404
+        served = httpx.get(f"{sink.base}/_sink/deliveries").json()
+        later = httpx.get(f"{sink.base}/_sink/deliveries", params={"since": 2, "api": "pay-by-bank"}).json()
     assert [(d["api"], d["webhook"]) for d in served] == [
         ("pay-by-bank", "payouts"), ("global-payments", "paymentInitiationStatus"), ("pay-by-bank", "payouts")]
+    assert [d["body"]["id"] for d in later] == ["other"]
 
 
 def test_refuses_the_first_callback_of_each_webhook_on_purpose():
     with CallbackSink(refusals=2) as sink:
-        answers = [httpx.post(sink.url, json={"callbacks": [GP_RECORD]}).status_code for _ in range(3)]
-        other = httpx.post(sink.url, json={"callbacks": [dict(GP_RECORD, paymentStatus="PENDING_POSTING")]})
+        url = sink.url_for("global-payments", "paymentInitiationStatus")
+        answers = [httpx.post(url, json={"callbacks": [GP_RECORD]}).status_code for _ in range(3)]
+        other = httpx.post(url, json={"callbacks": [dict(GP_RECORD, paymentStatus="PENDING_POSTING")]})
     assert answers == [500, 500, 200]
     assert other.status_code == 200
 
@@ -50,7 +56,7 @@ def test_refuses_the_first_callback_of_each_webhook_on_purpose():
 def test_records_each_delivery_as_it_arrives(tmp_path):
     recorder = Recorder(tmp_path, command="certify", specs=SPECS.values())
     with CallbackSink(recorder=recorder, refusals=0) as sink:
-        httpx.post(sink.url, json={"callbacks": [GP_RECORD]})
+        httpx.post(sink.url_for("global-payments", "paymentInitiationStatus"), json={"callbacks": [GP_RECORD]})
         lines = (tmp_path / "callbacks.ndjson").read_text().splitlines()
         assert len(lines) == 1
         event = json.loads(lines[0])
@@ -62,7 +68,7 @@ def drive(mock: MockServer, sink: CallbackSink, api: str) -> Target:
     """Run every scenario of an API that leads to callbacks, as certify does, and tell the sink what was created."""
     settings = RunSettings(specs=[f"{spec.name}={spec.path}" for spec in SPECS.values()], apis=[api],
                            base_urls={name: mock.base_url(name) for name in SPECS}, token_url=mock.token_url,
-                           client_id=CLIENT_ID, client_secret=CLIENT_SECRET, sink=sink.origin, embedded=True)
+                           client_id=CLIENT_ID, client_secret=CLIENT_SECRET, sink=sink.base, embedded=True)
     target = Target(settings)
     try:
         for scenario in SPECS[api].rules.scenarios:

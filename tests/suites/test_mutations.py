@@ -22,6 +22,7 @@ from conformance.suites._environment import WRONG_SCOPE
 
 CLIENT_ID, CLIENT_SECRET = "proxy-tests", "proxy-tests-secret-value"
 CALLBACKS = "/__callbacks"
+SINK_TOKEN = "proxy-tests-sink-token"
 
 Mutation = Callable[[str, str, int, Any], tuple[int, Any]]
 
@@ -61,7 +62,7 @@ class _Forward(BaseHTTPRequestHandler):
                 body = self.server.mutate_callback(body)
                 if body is None:  # swallowed
                     return self._reply(200, {}, b"")
-            answer = self.server.http.post(self.server.sink_url, json=body)
+            answer = self.server.http.post(self.server.sink_url + self.path[len(CALLBACKS):], json=body)
             return self._reply(answer.status_code, {}, answer.content)
         answer = self.server.http.request(self.command, self.server.upstream + self.path, content=raw, headers=headers)
         content, status = answer.content, answer.status_code
@@ -89,9 +90,9 @@ def proxy(reserved_port):
     port = reserved_port
     scopes = ("jpm:payments:sandbox", WRONG_SCOPE)
     with MockServer(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, scopes=scopes) as mock:
-        server = Proxy(mock.origin, f"http://127.0.0.1:{port}/callbacks")
+        server = Proxy(mock.origin, f"http://127.0.0.1:{port}/{SINK_TOKEN}")
         server.listen_port = port
-        mock.set_callback_url(server.origin + CALLBACKS)
+        mock.set_callback_url(server.origin + CALLBACKS + "/{api}/{webhook}")
         threading.Thread(target=server.serve_forever, daemon=True).start()
         yield server
         server.shutdown()
@@ -102,6 +103,7 @@ def proxy(reserved_port):
 def run(proxy, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CONFORMANCE_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("CONFORMANCE_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("CONFORMANCE_SINK_TOKEN", SINK_TOKEN)
 
     def certify(*args: str) -> tuple[int, str]:
         code = main(["certify", "--origin", proxy.origin, "--callback-listen", f"127.0.0.1:{proxy.listen_port}",

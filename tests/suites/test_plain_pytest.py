@@ -15,9 +15,11 @@ from conformance.suites._environment import WRONG_SCOPE
 def test_suites_run_under_plain_pytest_with_xdist_workers(tmp_path, reserved_port):
     port = reserved_port
     secret = "plain-pytest-secret-value"
+    token = "plain-pytest-sink-token"  # the sink's path, as registered with the provider
     with MockServer(client_id="plain-pytest", client_secret=secret, scopes=("jpm:payments:sandbox", WRONG_SCOPE),
-                    callback_url=f"http://127.0.0.1:{port}/callbacks") as mock:
-        environment = dict(os.environ, CONFORMANCE_CLIENT_ID="plain-pytest", CONFORMANCE_CLIENT_SECRET=secret)
+                    callback_url=f"http://127.0.0.1:{port}/{token}/{{api}}/{{webhook}}") as mock:
+        environment = dict(os.environ, CONFORMANCE_CLIENT_ID="plain-pytest", CONFORMANCE_CLIENT_SECRET=secret,
+                           CONFORMANCE_SINK_TOKEN=token)
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
              "--origin", mock.origin, "--callback-listen", f"127.0.0.1:{port}", "--api", "pay-by-bank",
@@ -33,6 +35,7 @@ def test_suites_run_under_plain_pytest_with_xdist_workers(tmp_path, reserved_por
     assert api["name"] == "pay-by-bank" and all(field["seen"] == field["documented"] for field in api["coverage"])
     for path in (tmp_path / "reports").iterdir():
         assert secret not in path.read_text(errors="replace")
+        assert token not in path.read_text(errors="replace")
 
 
 def test_plain_pytest_marks_each_test_with_its_api_and_kind(tmp_path):
