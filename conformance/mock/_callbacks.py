@@ -107,6 +107,8 @@ class _Delivery:
     url: str
     body: dict[str, Any]
     attempts: int
+    suffix: str = ""
+    """What the document's callback expression adds after the registered URL ("/status")."""
     tried: int = 0
     status: int | None = None
     error: str | None = None
@@ -150,7 +152,7 @@ class CallbackDispatcher:
                     "dropped": self.dropped}
 
     def send(self, resource: str, webhook: str, body: dict[str, Any], attempts: int | None = None,
-             api: str = "") -> None:
+             api: str = "", suffix: str = "") -> None:
         """Queue one callback for `resource` of `api`, to the URL registered now."""
         url = self.url
         loop = self._loop
@@ -165,7 +167,7 @@ class CallbackDispatcher:
             if self._outstanding >= self.limits.max_pending:
                 self.dropped += 1
                 self.given_up.append({
-                    "time": iso_timestamp(), "url": expand(url, api, webhook), "webhook": webhook,
+                    "time": iso_timestamp(), "url": expand(url, api, webhook, suffix), "webhook": webhook,
                     "resource": resource, "attempts": 0, "last_status": None, "dropped": True,
                     "last_error": f"dropped: {self.limits.max_pending} callbacks were already waiting",
                     "body": body,
@@ -175,7 +177,7 @@ class CallbackDispatcher:
                                    self.limits.max_pending, self.dropped)
                 return
             self._outstanding += 1
-        delivery = _Delivery(resource, webhook, api, url, body, attempts or self.retry.attempts)
+        delivery = _Delivery(resource, webhook, api, url, body, attempts or self.retry.attempts, suffix)
         try:
             loop.call_soon_threadsafe(self._enqueue, delivery)
         except RuntimeError:  # the delivery loop closed in between: the mock is stopping
@@ -248,7 +250,7 @@ class CallbackDispatcher:
     async def _attempt(self, resource: str) -> None:
         delivery = self._queues[resource][0]
         delivery.tried += 1
-        url = expand(delivery.url, delivery.api, delivery.webhook)
+        url = expand(delivery.url, delivery.api, delivery.webhook, delivery.suffix)
         status, error = await self._post(url, delivery)
         with self._lock:
             self.log.append({

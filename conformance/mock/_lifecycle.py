@@ -73,7 +73,8 @@ class Lifecycles:
         kind = api.kinds[record.kind]
         resource = str(record.keys.get(kind.identity))
         attempts = 1 if api.faults.off(api.name, "retries") else None
-        self.context.dispatcher.send(resource, webhook, body, attempts, api=api.name)
+        suffix = api.spec.operations[api.spec.webhooks[webhook]].callback_path
+        self.context.dispatcher.send(resource, webhook, body, attempts, api=api.name, suffix=suffix)
 
     def cancel(self) -> None:
         for task in list(self.tasks):

@@ -44,12 +44,16 @@ def check_callback_url(url: str | None) -> str | None:
     return url
 
 
-def expand(url: str, api: str, webhook: str) -> str:
-    """The URL one callback goes to: {api} and {webhook} replaced (quoted for a path)."""
-    if "{" not in url:
+def expand(url: str, api: str, webhook: str, suffix: str = "") -> str:
+    """The URL one callback goes to: {api} and {webhook} replaced (quoted for a path), then what the document's
+    callback expression adds after the receiver's URL (`{client-url}/status` -> `/status`)."""
+    if "{" in url:
+        values = {"api": urllib.parse.quote(api, safe=""), "webhook": urllib.parse.quote(webhook, safe="")}
+        url = _PLACEHOLDER.sub(lambda match: values[match.group(1)], url)
+    if not suffix:
         return url
-    values = {"api": urllib.parse.quote(api, safe=""), "webhook": urllib.parse.quote(webhook, safe="")}
-    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], url)
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix))
 
 
 def forbidden_address(host: str) -> str | None:

@@ -54,7 +54,7 @@ def test_undeliverable_callbacks_are_retried_then_given_up_and_recorded():
         wait_until(lambda: len(mock.given_up) == 2, what="both callbacks to be given up")
         assert receiver.gp_statuses(ack["firmRootId"]) == ["PENDING"] * 3 + ["REJECTED"] * 3
         first = mock.given_up[0]
-        assert first["attempts"] == 3 and first["last_status"] == 500 and first["url"] == receiver.url
+        assert first["attempts"] == 3 and first["last_status"] == 500 and first["url"] == receiver.url + "/status"
         assert first["body"]["callbacks"][0]["paymentStatus"] == "PENDING"
         log = api.admin("GET", "/_mock/callbacks").json()
         assert len(log["given_up"]) == 2

@@ -8,6 +8,8 @@ its reads show the same status and exceptions.
 
 from __future__ import annotations
 
+import urllib.parse
+
 from typing import Any
 
 from mock_support import example, spec, unique, utc_today, wait_until
@@ -70,6 +72,10 @@ def test_initiate_then_callbacks_then_reads_by_either_id(mock, api, receiver):
     records = _records(receiver, ack["firmRootId"])
     assert [r["paymentStatus"] for r in records] == COMPLETED_PATH
     assert all(r["endToEndId"] == ack["endToEndId"] and "exceptions" not in r for r in records)
+    # The document's callback expression is {client-url}/status: the registered URL with /status appended.
+    paths = {entry["path"] for entry in receiver.received if entry["body"]["callbacks"][0]["firmRootId"]
+             == ack["firmRootId"]}
+    assert paths == {urllib.parse.urlsplit(receiver.url).path.rstrip("/") + "/status"}
 
     details, status = _reads(api, ack)
     assert details["firmRootId"] == ack["firmRootId"]
