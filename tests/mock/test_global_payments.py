@@ -9,7 +9,6 @@ its reads show the same status and exceptions.
 from __future__ import annotations
 
 import urllib.parse
-
 from typing import Any
 
 from mock_support import example, spec, unique, utc_today, wait_until
