@@ -106,7 +106,7 @@ def main() -> int:
                 proxy.kill()
         document = json.loads((report_dir / "certification.json").read_text())
         exchanges = document["client"]["exchanges"]
-    for name, result in results.items():
+    for result in results.values():
         result.pop("raw", None)
     summary = {"wrk": f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency -s get.lua URL",
                **{name: {key: result[key] for key in ("rps", "p50_ms", "p99_ms", "non_2xx", "requests",

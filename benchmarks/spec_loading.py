@@ -60,8 +60,9 @@ def main() -> int:
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for index, run in enumerate(runs, 1):
             print(f"| {index} | " + " | ".join(f"{run[key]:.3f}" for key in keys) + " |")
-        print(f"\nmedian load + prepare: {statistics.median(r['load'] + r['mock'] + r['strategies'] for r in runs):.2f} s"
-              f"; {runs[0]['operations']} operations, {runs[0]['findings']} findings")
+        median = statistics.median(r["load"] + r["mock"] + r["strategies"] for r in runs)
+        print(f"\nmedian load + prepare: {median:.2f} s; {runs[0]['operations']} operations, "
+              f"{runs[0]['findings']} findings")
     else:
         print(json.dumps(runs, indent=1))
     return 0
