@@ -18,7 +18,7 @@ from examples.receiver import CallbackReceiver  # noqa: E402
 def test_the_reference_receiver_stores_each_status_posted_to_client_url_status(run_client):
     receiver = CallbackReceiver("global-payments")
     with serve(receiver.app()) as origin:
-        run = run_client("--api", "global-payments", "--no-trouble", "--callback-url", f"{origin}/callbacks/status",
+        run = run_client("--api", "global-payments", "--no-trouble", "--callback-url", f"{origin}/callbacks",
                          command=[*REFERENCE, "--api", "global-payments"])
         for _ in range(100):  # the last callback may still be on its way when the client is done
             if len(receiver.store.events) >= 4:

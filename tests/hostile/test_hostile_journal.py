@@ -14,7 +14,7 @@ PAN = "4012000033330026"
 def test_the_journal_keeps_the_last_requests_redacted():
     with MockServer(limits=LIMITS, journal_size=3) as mock:
         bearer = f"Bearer {token(mock)}"
-        sale = example("online-payments", "createPayment")
+        sale = example("online-payments", "V2PaymentPost")
         sale["paymentMethodType"]["card"].update(accountNumber=PAN, cvv="123", expiry={"month": 5, "year": 2033})
         created = httpx.post(mock.base_url("online-payments") + "/payments", json=sale, timeout=PATIENCE,
                              headers={"authorization": bearer, "merchant-id": MERCHANT_ID, "request-id": "j-1"})
@@ -28,7 +28,7 @@ def test_the_journal_keeps_the_last_requests_redacted():
     assert journal["size"] == 3 and len(requests) == 3  # the token request fell out of the ring
     create, read, refused = requests
     assert (create["method"], create["path"], create["status"]) == ("POST", "/api/v2/payments", 200)
-    assert (create["api"], create["operation"]) == ("online-payments", "createPayment")
+    assert (create["api"], create["operation"]) == ("online-payments", "V2PaymentPost")
     assert (read["api"], read["operation"], read["status"]) == ("pay-by-bank", "getPayment", 404)
     assert (refused["path"], refused["status"]) == ("/_mock/journal", 401)
     assert create["headers"]["authorization"] == "Bearer [REDACTED]"
