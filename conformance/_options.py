@@ -167,6 +167,9 @@ OPTIONS: tuple[Option, ...] = (
            _CERTIFY, metavar="NAME", repeat=True, default=()),
     Option("--request-timeout", "seconds to wait for any answer (default: the profile's)", _CERTIFY, SECONDS,
            metavar="SECONDS", aliases=("--timeout",)),
+    Option("--callback-timeout", "seconds to wait for a scenario's callbacks, and for the retries of a refused one "
+           "(default: the profile's; a sandbox's callbacks usually come within 30 s)", _CERTIFY, SECONDS,
+           metavar="SECONDS"),
     Option("--include", "run only what matches this glob: an API, a suite (generated, scenarios, negative, auth, "
            "idempotency, flows), an operation or scenario, or a rule ID (repeatable)", _CERTIFY, metavar="GLOB",
            repeat=True, default=()),

@@ -105,7 +105,7 @@ def dry_run(environment) -> int:
             target = "the embedded mock (started for the run)"
         lines = ["conformance certify --dry-run: nothing was sent", f"target: {target}",
                  f"profile {profile.name}: request budget {profile.request_budget}, timeout {profile.timeout:g} s, "
-                 f"rate limit {_rate(options, profile)}"]
+                 f"callback timeout {profile.callback_timeout:g} s, rate limit {_rate(options, profile)}"]
         if environment.selection.active:
             include, exclude = " ".join(options.include) or "-", " ".join(options.exclude) or "-"
             lines.append(f"filters: include {include}; exclude {exclude}")

@@ -3,7 +3,9 @@
 Every delivery is written to callbacks.ndjson as it arrives (through the Recorder) and judged by the
 same checks as the answers (schema, conditional fields, transitions, final states, first callback,
 correlation). To prove retries, the sink answers 500 on purpose to the first callback of each webhook,
-`refusals` times; the retries must come back with growing gaps, and stop once a 2xx is given.
+`refusals` times; the retries must come back with growing gaps, and stop once a 2xx is given. A delivery
+is answered before it is judged (judging runs on one thread of its own, in arrival order): a sender
+times its retries from our answer, so a slow judgement would otherwise stretch the first gap it measures.
 
 Anyone who can reach the sink could otherwise change a verdict with forged callbacks, so everything
 it serves lives under an unguessable per-run token (`/<token>/{api}/{webhook}`), which the mock is
@@ -27,6 +29,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,7 +73,7 @@ class CallbackSink:
         with CallbackSink(host="127.0.0.1", port=0, recorder=None) as sink:
             sink.url            # register this as the callback URL (or sink.url_for(api, webhook))
             sink.deliveries     # every delivery, in arrival order
-            sink.results        # (api, webhook operation, Result) judgements so far
+            sink.results        # (api, webhook operation, Result) judgements so far (waits for those due)
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, recorder: Any = None,
@@ -87,13 +90,18 @@ class CallbackSink:
         self.judge = Judge(self.specs)
         self.refusals = refusals
         self.deliveries: list[Delivery] = []
-        self.results: list[tuple[str, str, Result, Delivery | None]] = []
-        self.seen: dict[str, dict[str, set[str]]] = {}
+        self._results: list[tuple[str, str, Result, Delivery | None]] = []
+        self._seen: dict[str, dict[str, set[str]]] = {}
         self._attempts: dict[str, list[tuple[float, int]]] = {}
         self._refused: dict[str, tuple[str, str]] = {}
         """content key -> (api, webhook) of the callbacks refused on purpose."""
         self._lock = threading.RLock()
+        """Guards what arrived: deliveries, attempts, refusals."""
         self._arrived = threading.Condition(self._lock)
+        self._judging = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sink-judge")
+        """Judges deliveries one at a time, in arrival order, after they were answered."""
+        self._judge_lock = threading.RLock()
+        """Guards what is judged: the judge's state, results, statuses seen."""
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -103,6 +111,7 @@ class CallbackSink:
 
     def stop(self) -> None:
         self.server.stop()
+        self._judging.shutdown(wait=True)
 
     def __enter__(self) -> CallbackSink:
         return self.start()
@@ -222,7 +231,7 @@ class CallbackSink:
                     if isinstance(delivery.body, (dict, list)) else delivery.text, "received_at": arrived,
                 })
             if len(attempts) == 1:
-                self._judge(received, delivery)
+                self._judging.submit(self._judge, received, delivery)
             self._arrived.notify_all()
         return answered
 
@@ -238,16 +247,35 @@ class CallbackSink:
 
     def _judge(self, received: Delivery, kept: Delivery) -> None:
         """Judge the delivery as it came; report with what is kept (redacted)."""
-        for result in self.judge.callback(received):
-            self._report(kept.api, kept.operation_id, result, kept)
-        delivery = received
-        for label, value in self.judge.statuses(delivery):
-            self.seen.setdefault(delivery.api, {}).setdefault(label, set()).add(value)
-            if self.recorder is not None:
-                self.recorder.saw_status(delivery.api, label, value)
+        with self._judge_lock:
+            for result in self.judge.callback(received):
+                self._report(kept.api, kept.operation_id, result, kept)
+            for label, value in self.judge.statuses(received):
+                self._seen.setdefault(received.api, {}).setdefault(label, set()).add(value)
+                if self.recorder is not None:
+                    self.recorder.saw_status(received.api, label, value)
+
+    def _judged(self) -> None:
+        """Wait until every delivery that arrived so far has been judged."""
+        try:
+            self._judging.submit(lambda: None).result()
+        except RuntimeError:  # stopped: shutting the judging thread down waited for every judgement
+            pass
+
+    @property
+    def results(self) -> list[tuple[str, str, Result, Delivery | None]]:
+        """(api, operation, Result, delivery) of every judgement so far."""
+        self._judged()
+        return self._results
+
+    @property
+    def seen(self) -> dict[str, dict[str, set[str]]]:
+        """Statuses (by coverage label) the callbacks so far carried, per API."""
+        self._judged()
+        return self._seen
 
     def _report(self, api: str, operation: str, result: Result, delivery: Delivery | None) -> None:
-        self.results.append((api, operation, result, delivery))
+        self._results.append((api, operation, result, delivery))
         if self.recorder is None:
             return
         if result.passed:
@@ -281,7 +309,7 @@ class CallbackSink:
 
     def add_source(self, api: str, correlation_id: str, keys: Iterable[Iterable[str]]) -> None:
         """A resource the suite created: callbacks naming it correlate."""
-        with self._lock:
+        with self._judge_lock:
             self.judge.add_source(api, correlation_id, keys)
 
     def snapshot(self, api: str | None = None, webhook: str | None = None, since: int = 0) -> list[dict]:
@@ -332,8 +360,9 @@ class CallbackSink:
                     break
             time.sleep(0.05)
         time.sleep(settle)
+        self._judged()
         made: list[tuple[str, str, Result, Delivery | None]] = []
-        with self._lock:
+        with self._lock, self._judge_lock:
             for key, (api, webhook) in self._refused.items():
                 known = view(next(spec for spec in self.specs if spec.name == api))
                 for result in callback_retry(known, list(self._attempts[key]), self.refusals, settled=True):

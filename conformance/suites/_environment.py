@@ -58,6 +58,7 @@ class Options:
     faults: list[str] = field(default_factory=list)
     ca_bundle: str | None = None
     timeout: float | None = None
+    callback_timeout: float | None = None
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     exchange_log: str | None = None
@@ -71,7 +72,8 @@ class Options:
                    profile=values["profile"], seed=values["seed"], callback_listen=values["callback_listen"],
                    report_dir=values["report_dir"], rate_limit=values["rate_limit"],
                    wrong_scope=values["wrong_scope"] or WRONG_SCOPE, faults=list(values["fault"]),
-                   timeout=values["request_timeout"], include=list(values["include"]),
+                   timeout=values["request_timeout"], callback_timeout=values["callback_timeout"],
+                   include=list(values["include"]),
                    exclude=list(values["exclude"]), exchange_log=values["exchange_log"], har=values["har"])
 
 
@@ -150,6 +152,8 @@ class Environment:
         self.profile = profile_named(options.profile)
         if options.timeout is not None:
             self.profile = replace(self.profile, timeout=options.timeout)
+        if options.callback_timeout is not None:
+            self.profile = replace(self.profile, callback_timeout=options.callback_timeout)
 
     # -- setting up ---------------------------------------------------------------------------------
 

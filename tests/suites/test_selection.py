@@ -111,7 +111,7 @@ def test_dry_run_sends_nothing(tmp_path, capsys, monkeypatch):
     counter = mock.app = Counting(mock.app)
     with mock:
         code = main(["certify", "--dry-run", "--origin", mock.origin, "--report-dir", str(tmp_path / "reports"),
-                     "--include", "OP-*"])
+                     "--include", "OP-*", "--callback-timeout", "45"])
         out = capsys.readouterr().out
         time.sleep(0.2)
         assert counter.count == 0
@@ -122,6 +122,7 @@ def test_dry_run_sends_nothing(tmp_path, capsys, monkeypatch):
         assert counter.count == 1
     assert out.startswith("conformance certify --dry-run: nothing was sent")
     assert f"target: {mock.origin}" in out and "rate limit 20 requests/s" in out
+    assert "timeout 5 s, callback timeout 45 s" in out  # the profile's, and the option over the profile's
     assert "at most 2000 requests" in out
     assert f"rule {REFUND_RULE} [must]" in out
     assert not (tmp_path / "reports").exists()
