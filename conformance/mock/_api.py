@@ -191,7 +191,8 @@ class Api:
                 value = pointers.evaluate_one(expression, request=request)
                 if value is not MISSING:
                     keys[name] = value
-        return Record(kind=kind.name, keys=keys, request=request, operation=call.operation_id)
+        return Record(kind=kind.name, keys=keys, request=request, operation=call.operation_id,
+                      packer=self.store.packer(kind.name))
 
     # -- handlers -----------------------------------------------------------------------------------------
 
@@ -348,7 +349,7 @@ class Api:
             amount = decimal_of(pointers.evaluate_one(child.amount, request=request))
             if record is not None and amount is not None:
                 key = f"limit:{entry.id}"
-                record.fields[key] = record.fields.get(key, Decimal(0)) + amount
+                record.set_field(key, record.fields.get(key, Decimal(0)) + amount)
 
     # -- views --------------------------------------------------------------------------------------------
 
@@ -359,8 +360,9 @@ class Api:
     def view(self, operation_id: str, status: int, record: Record, created: bool = False,
              answer_of: dict[str, Any] | None = None) -> Any:
         """The record as this operation's answer shows it (`answer_of`: the scenario's body for this answer)."""
-        if record.view is not None:  # a module keeps this kind's full answer
-            return copy.deepcopy(record.view)
+        kept = record.view  # a fresh copy
+        if kept is not None:  # a module keeps this kind's full answer
+            return kept
         pointer, template = self.answers.answer_template(operation_id, status)
         if pointer is None:
             return None
