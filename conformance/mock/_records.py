@@ -108,7 +108,8 @@ class RecordStore:
     def __init__(self, limit: int = 100_000) -> None:
         self.limit = limit
         self._records: OrderedDict[int, Record] = OrderedDict()
-        self._index: dict[tuple[str, str, str], int] = {}
+        self._index: dict[tuple[str, str], dict[str, int]] = {}
+        """(kind, key) -> value -> record number: a tuple per key and kind, not per record."""
         self._next = 0
         self._packers: dict[str, Packer] = {}
         self.evicted = 0
@@ -134,17 +135,21 @@ class RecordStore:
     def reindex(self, number: int, record: Record) -> None:
         for key, value in record.keys.items():
             if isinstance(value, str | int) and not isinstance(value, bool):
-                self._index[(record.kind, key, str(value))] = number
+                index = self._index.get((record.kind, key))
+                if index is None:
+                    index = self._index[(record.kind, key)] = {}
+                index[str(value)] = number
 
     def number_of(self, record: Record) -> int | None:
         for key, value in record.keys.items():
-            found = self._index.get((record.kind, key, str(value)))
+            found = self._index.get((record.kind, key), {}).get(str(value))
             if found is not None:
                 return found
         return None
 
     def find(self, kind: str, key: str, value: Any) -> Record | None:
-        number = self._index.get((kind, key, str(value)))
+        index = self._index.get((kind, key))
+        number = index.get(str(value)) if index is not None else None
         return self._records.get(number) if number is not None else None
 
     def all(self, kind: str) -> list[Record]:
@@ -166,6 +171,7 @@ class RecordStore:
     def _drop(self, number: int, record: Record) -> None:
         del self._records[number]
         for key, value in record.keys.items():
-            if self._index.get((record.kind, key, str(value))) == number:
-                del self._index[(record.kind, key, str(value))]
+            index = self._index.get((record.kind, key))
+            if index is not None and index.get(str(value)) == number:
+                del index[str(value)]
         self.evicted += 1
