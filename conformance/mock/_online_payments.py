@@ -144,11 +144,12 @@ class OnlinePayments(Api):
         if pointer is None:
             return copy.deepcopy(state)
         template = self.answers.minimal(pointer)
-        body = self.answers.build(pointer, template, record)
+        request = record.request  # unpacked once
+        body = self.answers.build(pointer, template, record, request=request)
         identity = self.kinds[record.kind].identity
         if identity in record.keys:
             state = {**state, identity: record.keys[identity]}
-        body = self._table_values(operation_id, body, record) if isinstance(body, dict) else {}
+        body = self._table_values(operation_id, body, record, request) if isinstance(body, dict) else {}
         overlay(body, copy.deepcopy(state))
         return self.answers.repair(pointer, body, template)
 
