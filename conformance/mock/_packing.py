@@ -4,7 +4,7 @@ A held card sale used to cost about 16 KB of dicts and strings, though its answe
 and one payment's JSON differs from the next mostly in identifiers and times. So a value is kept as
 its JSON compressed by zlib with a preset dictionary: the first value of its shape (every payment's
 answer, every create's request), learned once and never changed, so that what is left is mostly
-what differs (a card sale's answer: about 180 bytes). Bytes are also invisible to the garbage
+what differs (a card sale's answer: about 190 bytes). Bytes are also invisible to the garbage
 collector. Unpacking gives a fresh copy, which callers may change freely.
 """
 

@@ -67,7 +67,7 @@ def test_the_mocks_store_forgets_the_resources_that_finished_longest_ago():
 HELD = 200
 """Card sales created while memory is traced (after as many to warm the caches)."""
 HELD_BYTES_GOAL = 2048
-"""Issue 13's goal for one held payment. Measured: about 1.5 KB traced (1.7 to 1.9 KB resident, see
+"""Issue 13's goal for one held payment. Measured: about 1.5 KB traced (1.5 to 1.7 KB resident, see
 docs/benchmarks.md); about 16 KB when records and replays were kept as dicts."""
 
 
