@@ -258,7 +258,8 @@ def _memory_per_payment(root: Path, extra: tuple[str, ...]) -> dict[str, object]
     try:
         bearer = f"Bearer {token(origin)}"
         code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from conformance import load_spec; "
-                "print(json.dumps(next(iter(load_spec('online-payments').examples('createPayment').values()))))")
+                "spec = load_spec('online-payments'); create = next(o for o in ('V2PaymentPost', 'createPayment') "
+                "if o in spec.operations); print(json.dumps(next(iter(spec.examples(create).values()))))")
         sale = json.loads(subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True,
                                          check=True, cwd=root).stdout)
         sizes = []

@@ -142,7 +142,7 @@ def main() -> int:
             data={"grant_type": "client_credentials", "scope": "jpm:payments:sandbox"},
         ).json()["access_token"]
         spec = load_spec("online-payments")
-        example = next(iter(spec.examples("createPayment").values()))
+        example = next(iter(spec.examples("V2PaymentPost").values()))
         base = origin + spec.base_path
         created = httpx.post(f"{base}/payments", json=example, headers={
             "Authorization": f"Bearer {token}", "merchant-id": MERCHANT_ID, "request-id": "bench-setup",

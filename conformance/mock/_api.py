@@ -191,7 +191,8 @@ class Api:
                 value = pointers.evaluate_one(expression, request=request)
                 if value is not MISSING:
                     keys[name] = value
-        return Record(kind=kind.name, keys=keys, request=request, operation=call.operation_id)
+        return Record(kind=kind.name, keys=keys, request=request, operation=call.operation_id,
+                      packer=self.store.packer(kind.name))
 
     # -- handlers -----------------------------------------------------------------------------------------
 
@@ -348,7 +349,7 @@ class Api:
             amount = decimal_of(pointers.evaluate_one(child.amount, request=request))
             if record is not None and amount is not None:
                 key = f"limit:{entry.id}"
-                record.fields[key] = record.fields.get(key, Decimal(0)) + amount
+                record.set_field(key, record.fields.get(key, Decimal(0)) + amount)
 
     # -- views --------------------------------------------------------------------------------------------
 
@@ -359,8 +360,9 @@ class Api:
     def view(self, operation_id: str, status: int, record: Record, created: bool = False,
              answer_of: dict[str, Any] | None = None) -> Any:
         """The record as this operation's answer shows it (`answer_of`: the scenario's body for this answer)."""
-        if record.view is not None:  # a module keeps this kind's full answer
-            return copy.deepcopy(record.view)
+        kept = record.view  # a fresh copy
+        if kept is not None:  # a module keeps this kind's full answer
+            return kept
         pointer, template = self.answers.answer_template(operation_id, status)
         if pointer is None:
             return None
@@ -374,11 +376,12 @@ class Api:
                     {k: v for k, v in record.fields.items() if not k.startswith("limit:")}, answer_of or {}]
         last = [self._last_in_read(kind.machine, seen, pointer, record.last)] \
             if seen is not None and record.last and record.status == record.last_status else []
-        body = self.answers.build(pointer, template, record, machine=kind.machine, observation=seen,
-                                  overlays=overlays, set_at=set_at, record_overlays=last)
+        request = record.request  # unpacked once for the whole view
+        body = self.answers.build(pointer, template, record, request=request, machine=kind.machine,
+                                  observation=seen, overlays=overlays, set_at=set_at, record_overlays=last)
         if same_shape:  # a read shows what the create answered: its echoes and masked PANs too
-            body = self._table_values(record.operation, body, record)
-        return self._table_values(operation_id, body, record)
+            body = self._table_values(record.operation, body, record, request)
+        return self._table_values(operation_id, body, record, request)
 
     def _last_in_read(self, machine: StateMachine, seen: Observation, pointer: str,
                       last: dict[str, Any]) -> dict[str, Any]:
@@ -436,11 +439,13 @@ class Api:
         pointers.set_value(body, pointers.join(holder_path), items)
         return self.answers.repair(pointer, body, template)
 
-    def _table_values(self, operation_id: str, body: Any, record: Record) -> Any:
-        """Echoes and masked PANs of the rules table, written where the table says."""
+    def _table_values(self, operation_id: str, body: Any, record: Record,
+                      request: dict[str, Any] | None = None) -> Any:
+        """Echoes and masked PANs of the rules table, written where the table says (`request`: the record's,
+        if the caller has it unpacked)."""
         from ._common import mask_pan
 
-        request = record.request
+        request = request if request is not None else record.request
         for entry in self.rules.echoes:
             if operation_id in entry.operations and entry.response.startswith("$response.body"):
                 value = pointers.evaluate_one(entry.request, request=request)

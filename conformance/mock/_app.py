@@ -274,7 +274,8 @@ class MockApp:
         answer = await api.handlers[runtime.operation_id](call)
         if keyed is not None and answer.status < 500:
             encoded = answer.body if isinstance(answer.body, bytes) else dumps(answer.body)
-            api.idempotency.remember(rule, key, (fingerprint, answer.status, encoded, tuple(answer.headers)))
+            api.idempotency.remember(rule, key, call.operation_id,
+                                     (fingerprint, answer.status, encoded, tuple(answer.headers)))
             answer.body = encoded
         return answer
 

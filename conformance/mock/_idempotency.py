@@ -4,7 +4,8 @@ A write repeated with the same key and the same payload gets the original answer
 with another payload it is refused with the table's conflict status (and code). The payload is the
 operation, its path parameters and its body, compared by a digest of their canonical JSON form.
 Memory is bounded like the resources': the keys of the last `limit` writes of an API are remembered,
-the oldest forgotten first (repeating a forgotten key makes a new resource).
+the oldest forgotten first (repeating a forgotten key makes a new resource). An answer is kept packed
+(`_packing`, its operation's answers sharing a dictionary): a card sale's in about 200 bytes, not 1.2 KB.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import orjson
 from .._specs import Rules
 from ..pointers import MISSING
 from ._common import Call
+from ._packing import Packer
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,9 @@ class IdempotencyStore:
             )
             for operation in rule.operations:
                 self.rules[operation] = rule
-        self._answers: dict[tuple[str, str], StoredAnswer] = {}
+        self._answers: dict[tuple[str, str], tuple[bytes, int, bytes, tuple[tuple[str, str], ...], str]] = {}
+        """(rule, key) -> the StoredAnswer with its body packed, and the operation whose dictionary packed it."""
+        self._packer = Packer()
 
     def key(self, call: Call) -> tuple[IdempotencyRule, str, bytes] | None:
         """(rule, key, fingerprint) when the operation is keyed and the request carries a key."""
@@ -64,12 +68,18 @@ class IdempotencyStore:
         return rule, str(key), hashlib.blake2b(canonical, digest_size=16).digest()
 
     def lookup(self, rule: IdempotencyRule, key: str) -> StoredAnswer | None:
-        return self._answers.get((rule.id, key))
+        kept = self._answers.get((rule.id, key))
+        if kept is None:
+            return None
+        fingerprint, status, packed, headers, operation_id = kept
+        return fingerprint, status, self._packer.unpack_bytes(operation_id, packed), headers
 
-    def remember(self, rule: IdempotencyRule, key: str, answer: StoredAnswer) -> None:
+    def remember(self, rule: IdempotencyRule, key: str, operation_id: str, answer: StoredAnswer) -> None:
         answers = self._answers
         if (rule.id, key) in answers:
             return
         if len(answers) >= self.limit:
             del answers[next(iter(answers))]
-        answers[(rule.id, key)] = answer
+        fingerprint, status, body, headers = answer
+        answers[(rule.id, key)] = (fingerprint, status, self._packer.pack_bytes(operation_id, body), headers,
+                                   operation_id)

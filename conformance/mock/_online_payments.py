@@ -144,11 +144,12 @@ class OnlinePayments(Api):
         if pointer is None:
             return copy.deepcopy(state)
         template = self.answers.minimal(pointer)
-        body = self.answers.build(pointer, template, record)
+        request = record.request  # unpacked once
+        body = self.answers.build(pointer, template, record, request=request)
         identity = self.kinds[record.kind].identity
         if identity in record.keys:
             state = {**state, identity: record.keys[identity]}
-        body = self._table_values(operation_id, body, record) if isinstance(body, dict) else {}
+        body = self._table_values(operation_id, body, record, request) if isinstance(body, dict) else {}
         overlay(body, copy.deepcopy(state))
         return self.answers.repair(pointer, body, template)
 
@@ -201,7 +202,7 @@ class OnlinePayments(Api):
         overlay(view, copy.deepcopy(outcome))
         view = self._keep(record, view)
         self.store.add(record, self.machines)
-        return Answer(self.success_status(PAYMENT_CREATE), copy.deepcopy(view))
+        return Answer(self.success_status(PAYMENT_CREATE), view)  # the record keeps its own (packed) copy
 
     def _new_payment_state(self, call: Call, record: Record, outcome: dict[str, Any]) -> dict[str, Any]:
         body = call.body or {}
@@ -249,7 +250,7 @@ class OnlinePayments(Api):
             refused = self._refusal(call, self.choose(call))
             if refused is not None:
                 return refused
-            view = copy.deepcopy(record.view)
+            view = record.view  # a fresh copy
             view["amount"] = request["amount"]
             for authorization in (view.get("paymentRequest") or {}).get("authorizations") or []:
                 authorization["amount"] = request["amount"]
@@ -263,7 +264,7 @@ class OnlinePayments(Api):
         refused = self._refusal(call, self.choose(call))
         if refused is not None:
             return refused
-        view = copy.deepcopy(record.view)
+        view = record.view  # a fresh copy
         payment_request = view.setdefault("paymentRequest", {"paymentRequestId": new_id()})
         for capture in _live(payment_request.get("captures"), "RECEIVED"):
             capture["transactionStatusCode"] = "CANCELLED"
@@ -286,7 +287,7 @@ class OnlinePayments(Api):
 
     def _capture(self, call: Call, record: Record, request: dict[str, Any], patch: bool) -> Answer:
         """Capture from an authorization: by PATCH the payment's answer, by POST .../captures a capture of its own."""
-        view = copy.deepcopy(record.view)
+        view = record.view  # a fresh copy
         if not self._allows(record, "CLOSED"):
             return self.business_answer(call.operation_id, f"A payment in state {record.status} cannot be captured")
         if "currency" in request and request["currency"] != view.get("currency"):
@@ -317,13 +318,17 @@ class OnlinePayments(Api):
         if patch:
             answer = copy.deepcopy(view)
         else:
-            answer = self._capture_record(call, view, capture, final)
+            capture_record, answer = self._capture_record(call, view, capture, final)
         if scenario is not None and 200 <= scenario.status < 300 and scenario.operation == call.operation_id:
             overlay(answer, copy.deepcopy(dict(scenario.body)))
+            if not patch:  # the capture's own record shows what its create answered
+                capture_record.view = answer
         return self._respond(call.operation_id, answer, call.headers.get("request-id", ""))
 
-    def _capture_record(self, call: Call, payment: dict[str, Any], capture: dict[str, Any], final: bool) -> dict:
-        """The capture as a transaction of its own: its id, its amount, the payment's records and what is left."""
+    def _capture_record(self, call: Call, payment: dict[str, Any], capture: dict[str, Any],
+                        final: bool) -> tuple[Record, dict[str, Any]]:
+        """The capture as a transaction of its own (its record, its answer): its id, its amount, the payment's records
+        and what is left."""
         kind = self._kind(CAPTURE)
         record = self.new_record(kind, call, None, 200)
         state = {
@@ -341,7 +346,7 @@ class OnlinePayments(Api):
         view = self._built(CAPTURE, record, state)
         record.view, record.status = view, view.get("transactionState")
         self.store.add(record, self.machines)
-        return view
+        return record, view
 
     # -- refunds ------------------------------------------------------------------------------------------
 
@@ -350,7 +355,7 @@ class OnlinePayments(Api):
         reference = ((request.get("paymentMethodType") or {}).get("transactionReference") or {}).get(
             "transactionReferenceId")
         record = self._payment(reference) if reference else None
-        payment = copy.deepcopy(record.view) if record is not None else None
+        payment = record.view if record is not None else None  # a fresh copy
         if reference and payment is None:
             return self.not_found(call.operation_id, "payment")
         if payment is None and ("amount" not in request or "currency" not in request):
@@ -393,7 +398,7 @@ class OnlinePayments(Api):
         view = self._built(REFUND, refund_record, refund_state)
         refund_record.view, refund_record.status = view, view.get("transactionState")
         self.store.add(refund_record, self.machines)
-        return Answer(self.success_status(REFUND), copy.deepcopy(view))
+        return Answer(self.success_status(REFUND), view)  # the record keeps its own (packed) copy
 
 
 def _tomorrow() -> datetime:
