@@ -73,7 +73,8 @@ def test_the_document_given_drives_generation_and_judging(tmp_path, capsys, monk
     assert failed and "400" in failed[0]["title"], report["failures"][:3]
     # And the heavier document certifies its own mock: generation follows the document given.
     code, report = certify(tmp_path / "again", "--spec", f"widgets={heavier}", "--api", "widgets")
-    assert code == 0, (capsys.readouterr().out, [(f["rule_id"], f["title"], f.get("observed")) for f in report["failures"]])
+    failures = [(f["rule_id"], f["title"], f.get("observed")) for f in report["failures"]]
+    assert code == 0, (capsys.readouterr().out, failures)
 
 
 def test_without_a_rules_table_the_generic_rules_certify(tmp_path, capsys):
