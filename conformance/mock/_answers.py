@@ -34,6 +34,10 @@ def timestamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+PROPERTY_MAPS_KEPT = 10_000
+"""Schemas whose property maps are kept (a document has a few hundred)."""
+
+
 class AnswerBuilder:
     """Valid answers and callback bodies of one spec (response direction: writeOnly fields never sent)."""
 
@@ -44,6 +48,8 @@ class AnswerBuilder:
         self._templates: dict[str, Any] = {}
         self._validators: dict[str, Any] = {}
         self._date_times: dict[str, list[list[str]]] = {}
+        self._property_maps: dict[int, tuple[Any, dict[str, Any]]] = {}
+        """id(schema) -> (schema, its properties): the document's schemas do not change once loaded."""
 
     # -- templates ----------------------------------------------------------------------------------------
 
@@ -178,7 +184,21 @@ class AnswerBuilder:
                 target[name] = copy.deepcopy(value)
 
     def _properties(self, schema: Any) -> dict[str, Any]:
-        """Every property a schema (with its allOf/anyOf/oneOf branches) names, each schema dereferenced."""
+        """Every property a schema (with its allOf/anyOf/oneOf branches) names, each schema dereferenced.
+
+        Kept per schema: every answer walks the same schemas, and walking them again cost most of a create."""
+        if not (isinstance(schema, dict) and schema):  # nothing to walk, or a fresh {} that would pile up here
+            return self._walk_properties(schema)
+        known = self._property_maps.get(id(schema))
+        if known is not None and known[0] is schema:
+            return known[1]
+        found = self._walk_properties(schema)
+        if len(self._property_maps) >= PROPERTY_MAPS_KEPT:  # a bound, should a caller ever pass built schemas
+            self._property_maps.clear()
+        self._property_maps[id(schema)] = (schema, found)
+        return found
+
+    def _walk_properties(self, schema: Any) -> dict[str, Any]:
         found: dict[str, Any] = {}
         stack = [schema]
         while stack:

@@ -209,9 +209,10 @@ _CATALOGUE = (
           Mutate(Replace("/firmRootId", "00000000-dead-4bad-8bad-000000000000"), operations=("getPaymentDetails",))),
     Fault("gp-first-callback-not-pending", "The first payment's first callback already says COMPLETED (PENDING "
           "skipped).", "GP-FIRST-CALLBACK-PENDING", _GP, SkipStatus("PENDING"), once=True),
-    Fault("gp-callback-names-unknown-payment", "Callbacks name a firmRootId no initiation was given.",
+    Fault("gp-callback-names-unknown-payment", "The first callback names a firmRootId no initiation was given.",
           "GP-CALLBACK-CORRELATES-WITH-INITIATION", _GP,
-          Mutate(Replace("/firmRootId", "00000000-dead-4bad-8bad-000000000000"), webhooks=(_GP_CALLBACK,))),
+          Mutate(Replace("/firmRootId", "00000000-dead-4bad-8bad-000000000000"), webhooks=(_GP_CALLBACK,)),
+          once=True),
     Fault("gp-non-iso-date", "createDateTime in callbacks is not ISO 8601 (\"27/07/2023 07:41:54\").",
           "GP-FIELD-FORMAT", _GP, Mutate(Replace("/createDateTime", "27/07/2023 07:41:54"), webhooks=(_GP_CALLBACK,))),
     # Pay By Bank
