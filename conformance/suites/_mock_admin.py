@@ -60,8 +60,12 @@ class MockAdmin:
         except httpx.HTTPError as exc:
             raise TargetUnreachable(f"the mock at {self.origin} did not take the callback URL: {exc}") from None
         if answer.status_code != 200:
-            raise UsageError(f"the mock at {self.origin} refused the callback URL {url}: HTTP {answer.status_code} "
-                             f"{answer.text[:200]}")
+            shown, text = url, answer.text[:200]
+            path = urlsplit(url).path if url else ""
+            if path.strip("/"):  # the sink's path carries its per-run token, which forgers must not learn
+                shown, text = url.replace(path, "/[REDACTED]"), text.replace(path, "/[REDACTED]")
+            raise UsageError(f"the mock at {self.origin} refused the callback URL {shown}: HTTP {answer.status_code} "
+                             f"{text}")
         self.registered = True
 
     def restore(self) -> None:

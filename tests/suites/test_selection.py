@@ -194,3 +194,20 @@ def test_origin_that_is_a_conformance_mock_gets_the_sink_registered(tmp_path, ca
     coverage = next(rule for rule in api["rules"] if rule["id"] == "PBB-STATUS-COVERAGE")
     assert coverage["result"] == "passed", coverage
     assert all(field["seen"] == field["documented"] for field in api["coverage"])
+
+
+def test_a_refused_sink_registration_does_not_print_the_sinks_token():
+    """The mock refuses a URL it must not call (here: the cloud metadata address); the one-line error names
+    the URL without its path, which carries the sink's per-run token."""
+    from conformance._errors import UsageError
+    from conformance.suites._mock_admin import MockAdmin
+
+    token = "tok-Zx81-never-printed"
+    with MockServer(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as mock:
+        admin = MockAdmin.find(mock.origin, CLIENT_ID, CLIENT_SECRET, timeout=5)
+        assert admin is not None
+        with pytest.raises(UsageError) as refused:
+            admin.register(f"http://169.254.169.254/{token}/{{api}}/{{webhook}}")
+    message = str(refused.value)
+    assert "refused the callback URL http://169.254.169.254/[REDACTED]" in message and "metadata" in message
+    assert token not in message
