@@ -140,13 +140,6 @@ class RecordStore:
                     index = self._index[(record.kind, key)] = {}
                 index[str(value)] = number
 
-    def number_of(self, record: Record) -> int | None:
-        for key, value in record.keys.items():
-            found = self._index.get((record.kind, key), {}).get(str(value))
-            if found is not None:
-                return found
-        return None
-
     def find(self, kind: str, key: str, value: Any) -> Record | None:
         index = self._index.get((kind, key))
         number = index.get(str(value)) if index is not None else None
