@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -12,7 +13,42 @@ import strategies
 from conformance import SPEC_NAMES, load_spec
 
 SPECS = {name: load_spec(name) for name in SPEC_NAMES}
-RULES = [(t.api, t.name, rule) for t in strategies.targets() for rule in t.rules]
+
+def _distinct_rules() -> list[tuple[str, str, str]]:
+    """(api, target, rule) for each distinct rule of each API, in the first operation or callback that has it.
+
+    A rule is its keyword and place (`pattern:/accountHolder/billingAddress/city`) in a schema. Online
+    Payments' 19 operations repeat their account holder, address and merchant schemas: of its 1,015 rules
+    about 550 are the same place in the same schema as a rule of an earlier operation. Those are proven
+    once (this module was about half of the whole test run); a rule at the same place in a schema that
+    differs (a capture's `paymentMethodType` is not a payment's) is proven again.
+    """
+    seen: set[tuple[str, str, str]] = set()
+    found = []
+    for target in strategies.targets():
+        for rule in target.rules:
+            key = (target.api, rule, _schema_of(target, rule))
+            if key not in seen:
+                seen.add(key)
+                found.append((target.api, target.name, rule))
+    return found
+
+
+def _schema_of(target, rule: str) -> str:
+    """The schema a body rule's place has, as canonical JSON; for a parameter's rule, the target's name."""
+    spec = SPECS[target.api]
+    place = rule.partition(":")[2]
+    pointer = body_schema_pointer(spec, target.operation_id) if place.startswith("/") else None
+    if pointer is None:
+        return target.name
+    try:
+        node = spec.schema_at(pointer, place)
+        return json.dumps(spec.resolve(node) if isinstance(node, str) else node, sort_keys=True, default=str)
+    except Exception:  # noqa: BLE001 - a place the lookup cannot follow is simply not shared
+        return target.name
+
+
+RULES = _distinct_rules()
 
 
 def _errors(spec, target, example: Any) -> list[tuple[str, str, bool]]:
