@@ -275,11 +275,9 @@ class Environment:
         return base.rstrip("/") + path
 
     def _start_mock(self, client_id: str, client_secret: str) -> None:
-        from ..mock import MockServer, RetryPolicy
+        from ..mock import MockServer
 
-        # Back-off gaps of 0.2, 0.4, 0.8 s: long enough that a loaded machine's scheduling jitter (the
-        # suites, the mock and the sink share one process) cannot make growing gaps look constant.
-        retry = RetryPolicy(base=0.2, factor=2.0, cap=2.0, attempts=6, timeout=2.0)
+        retry = embedded_retry()
         self.mock = MockServer(host="127.0.0.1", port=0, faults=tuple(self.options.faults), client_id=client_id,
                                client_secret=client_secret, scopes=(DEFAULT_SCOPE, WRONG_SCOPE),
                                token_ttl=EMBEDDED_TOKEN_TTL, retry=retry, specs=self.specs)
@@ -376,3 +374,17 @@ def _connect_reason(exc: BaseException) -> str:
     if "SSL" in text or "certificate" in text.lower():
         return f"TLS handshake failed ({text[:160]})"
     return text[:200] or type(exc).__name__
+
+
+def embedded_retry():
+    """The embedded mock's callback back-off: gaps of 0.3, 0.9, 2.7 s.
+
+    The suites, the mock and the sink share one process, and its threads take turns: a thread can wait
+    a second for its turn while the suites build strategies for a large document (measured: stalls of
+    0.2 to 0.5 s on a quiet machine, over a second under load). Gaps that triple leave a later one
+    clearly longer than the first unless the first is stretched by more than 1.9 s; with doubling gaps
+    from 0.2 s a 1.4 s stall had made back-off look constant.
+    """
+    from ..mock import RetryPolicy
+
+    return RetryPolicy(base=0.3, factor=3.0, cap=3.0, attempts=6, timeout=2.0)

@@ -195,7 +195,9 @@ def leaks(text: str) -> list[str]:
         found.append("CVV value")
     if re.search(r"(?i)[\\\"'\s.&?\[]c(vv|vc)2?[\\\"'\]]{0,3}\s*[:=]\s*[\\\"']{0,3}\d", text):
         found.append("CVV field with a value")
-    if re.search(r"(?i)\"expiry\"\s*:\s*\{", text) or re.search(rf"(?<![\d.]){EXPIRY_YEAR}(?!\d)", text):
+    # The year alone, not inside a word or an id: a random UUID ("...-2031-4bad-...") holds it without a card.
+    if re.search(r"(?i)\"expiry\"\s*:\s*\{", text) or re.search(rf"(?<![0-9A-Za-z.-]){EXPIRY_YEAR}(?![0-9A-Za-z-])",
+                                                                     text):
         found.append("card expiry")
     for secret, name in (
         (TOKEN, "bearer token"),

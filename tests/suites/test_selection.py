@@ -19,8 +19,8 @@ import yaml
 
 from conformance import load_spec
 from conformance.cli import main
-from conformance.mock import MockServer, RetryPolicy
-from conformance.suites._environment import WRONG_SCOPE
+from conformance.mock import MockServer
+from conformance.suites._environment import WRONG_SCOPE, embedded_retry
 from conformance.suites._parameters import planned_tests
 
 CLIENT_ID, CLIENT_SECRET = "selection-tests", "selection-tests-secret-value"
@@ -178,9 +178,9 @@ def test_origin_that_is_a_conformance_mock_gets_the_sink_registered(tmp_path, ca
     """No --callback-listen and no registration by hand: certify finds the mock and registers its sink."""
     monkeypatch.setenv("CONFORMANCE_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("CONFORMANCE_CLIENT_SECRET", CLIENT_SECRET)
-    # The embedded mock's back-off (0.2 s, doubling): gaps long enough that a loaded machine's jitter cannot make
-    # growing gaps look constant (docs/certify.md); the default 0.05 s start is for a mock nobody times.
-    retry = RetryPolicy(base=0.2, factor=2.0, cap=2.0, attempts=6, timeout=2.0)
+    # The embedded mock's back-off: gaps long enough that a loaded machine's jitter cannot make growing gaps look
+    # constant (docs/certify.md); the default 0.05 s start is for a mock nobody times.
+    retry = embedded_retry()
     with MockServer(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, scopes=("jpm:payments:sandbox", WRONG_SCOPE),
                     callback_url="http://127.0.0.1:9/before", retry=retry) as mock:
         code = certify(tmp_path, "--origin", mock.origin, "--api", "pay-by-bank", "--rate-limit", "0")
