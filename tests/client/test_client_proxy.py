@@ -39,15 +39,18 @@ def proxy(specs, mock):
 
 
 def _raw(proxy: RecordingProxy, data: bytes, wait: float = 3.0) -> bytes:
-    """Send bytes on a fresh connection and read until the proxy closes it (or `wait` passes)."""
+    """Send bytes on a fresh connection and read until the proxy closes it. The proxy's own timeouts are
+    0.5 s; `wait` only bounds the test: a connection still open after it fails, whatever it received."""
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=wait) as sock:
         sock.sendall(data)
         received = b""
         try:
             while chunk := sock.recv(65536):
                 received += chunk
-        except (TimeoutError, ConnectionResetError):
+        except ConnectionResetError:
             pass
+        except TimeoutError:
+            raise AssertionError(f"the proxy kept the connection open; it had sent {received[:60]!r}") from None
         return received
 
 
@@ -63,14 +66,12 @@ def test_oversized_bodies_are_refused_with_413(proxy):
 
 
 def test_a_request_that_stalls_gets_408_and_is_closed(proxy):
-    started = time.monotonic()
     answer = _raw(proxy, b"POST /tsapi/pay-by-bank/v2/payments HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12")
-    assert answer.startswith(b"HTTP/1.1 408 ") and time.monotonic() - started < 2.5
+    assert answer.startswith(b"HTTP/1.1 408 ")  # and closed: _raw fails on a connection left open
 
 
 def test_an_idle_connection_is_closed(proxy):
-    started = time.monotonic()
-    assert _raw(proxy, b"") == b"" and time.monotonic() - started < 2.5
+    assert _raw(proxy, b"") == b""
 
 
 def test_garbage_is_refused_with_400(proxy):
@@ -99,9 +100,9 @@ def test_a_provider_that_never_answers_is_a_504_within_the_deadline(specs):
     upstream = Upstream(f"http://127.0.0.1:{silent.getsockname()[1]}", deadline=0.5)
     try:
         with RecordingProxy(specs, upstream, Injector(Schedule.none(), specs), limits=LIMITS) as proxy:
-            started = time.monotonic()
+            # The upstream deadline is 0.5 s; a proxy without one would leave httpx to raise at its own 5 s.
             response = httpx.get(proxy.origin + "/tsapi/pay-by-bank/v2/payments/abc", timeout=5)
-            assert response.status_code == 504 and time.monotonic() - started < 3
+            assert response.status_code == 504
             (exchange,) = proxy.exchanges()
             assert exchange.outcome == UPSTREAM_FAILED and exchange.operation == "getPayment"
     finally:
