@@ -78,7 +78,7 @@ class CallbackSink:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, recorder: Any = None,
                  specs: Iterable[Spec] | None = None, refusals: int = 3, token: str | None = None,
-                 limits: ServerLimits | None = None) -> None:
+                 limits: ServerLimits | None = None, max_judgements_due: int = 256) -> None:
         self.token = sink_token(token)
         self.limits = limits or ServerLimits()
         self.server = BackgroundServer(self._asgi, host, port, self.limits, name="callback sink", lifespan="off",
@@ -100,6 +100,9 @@ class CallbackSink:
         self._arrived = threading.Condition(self._lock)
         self._judging = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sink-judge")
         """Judges deliveries one at a time, in arrival order, after they were answered."""
+        self._due = threading.BoundedSemaphore(max_judgements_due)
+        """Deliveries waiting to be judged: past the bound a new one waits for its answer (a sender faster than
+        the judging is slowed down, not held in memory)."""
         self._judge_lock = threading.RLock()
         """Guards what is judged: the judge's state, results, statuses seen."""
 
@@ -210,30 +213,44 @@ class CallbackSink:
     def _receive(self, route: Any, path: str, headers: dict[str, str], raw: bytes, arrived: float) -> int:
         body = parse_body(raw)
         key = route.api + "/" + route.webhook + "/" + hashlib.sha256(raw).hexdigest()
-        with self._lock:
-            attempts = self._attempts.setdefault(key, [])
-            first_of_webhook = not any(v == (route.api, route.webhook) for v in self._refused.values())
-            if first_of_webhook and not attempts and self.refusals > 0:
-                self._refused[key] = (route.api, route.webhook)
-            refuse = key in self._refused and len(attempts) < self.refusals
-            answered = 500 if refuse else 200
-            attempts.append((arrived, answered))
-            sequence = len(self.deliveries) + 1
-            received = Delivery(api=route.api, webhook=route.webhook, operation_id=route.operation_id, body=body,
-                                text=raw.decode("utf-8", "replace"), headers=headers, path=path,
-                                received_at=arrived, answered=answered, sequence=sequence)
-            delivery = self._redacted(received)
-            self.deliveries.append(delivery)
-            if self.recorder is not None:
-                self.recorder.callback({
-                    "direction": "received", "api": route.api, "webhook": route.webhook, "path": delivery.path,
-                    "attempt": len(attempts), "answered": answered, "body": delivery.body
-                    if isinstance(delivery.body, (dict, list)) else delivery.text, "received_at": arrived,
-                })
-            if len(attempts) == 1:
-                self._judging.submit(self._judge, received, delivery)
-            self._arrived.notify_all()
-        return answered
+        self._due.acquire()
+        judging = False
+        try:
+            with self._lock:
+                answered, judging = self._record(route, path, headers, raw, arrived, body, key)
+            return answered
+        finally:
+            if not judging:  # nothing queued: the place is free again (a judgement frees its own)
+                self._due.release()
+
+    def _record(self, route: Any, path: str, headers: dict[str, str], raw: bytes, arrived: float, body: Any,
+                key: str) -> tuple[int, bool]:
+        """Keep the delivery (under the lock) and queue its judgement if it is the first attempt.
+
+        Returns the status to answer and whether a judgement was queued."""
+        attempts = self._attempts.setdefault(key, [])
+        first_of_webhook = not any(v == (route.api, route.webhook) for v in self._refused.values())
+        if first_of_webhook and not attempts and self.refusals > 0:
+            self._refused[key] = (route.api, route.webhook)
+        refuse = key in self._refused and len(attempts) < self.refusals
+        answered = 500 if refuse else 200
+        attempts.append((arrived, answered))
+        sequence = len(self.deliveries) + 1
+        received = Delivery(api=route.api, webhook=route.webhook, operation_id=route.operation_id, body=body,
+                            text=raw.decode("utf-8", "replace"), headers=headers, path=path,
+                            received_at=arrived, answered=answered, sequence=sequence)
+        delivery = self._redacted(received)
+        self.deliveries.append(delivery)
+        if self.recorder is not None:
+            self.recorder.callback({
+                "direction": "received", "api": route.api, "webhook": route.webhook, "path": delivery.path,
+                "attempt": len(attempts), "answered": answered, "body": delivery.body
+                if isinstance(delivery.body, (dict, list)) else delivery.text, "received_at": arrived,
+            })
+        if len(attempts) == 1:
+            self._judging.submit(self._judge, received, delivery)
+        self._arrived.notify_all()
+        return answered, len(attempts) == 1
 
     def _redacted(self, delivery: Delivery) -> Delivery:
         """What is kept of a delivery: the same, with card data and credentials redacted, the token hidden."""
@@ -247,6 +264,12 @@ class CallbackSink:
 
     def _judge(self, received: Delivery, kept: Delivery) -> None:
         """Judge the delivery as it came; report with what is kept (redacted)."""
+        try:
+            self._judge_now(received, kept)
+        finally:
+            self._due.release()
+
+    def _judge_now(self, received: Delivery, kept: Delivery) -> None:
         with self._judge_lock:
             for result in self.judge.callback(received):
                 self._report(kept.api, kept.operation_id, result, kept)

@@ -377,14 +377,15 @@ def _connect_reason(exc: BaseException) -> str:
 
 
 def embedded_retry():
-    """The embedded mock's callback back-off: gaps of 0.3, 0.9, 2.7 s.
+    """The embedded mock's callback back-off: gaps of 0.25, 0.63, 1.56 s.
 
     The suites, the mock and the sink share one process, and its threads take turns: a thread can wait
     a second for its turn while the suites build strategies for a large document (measured: stalls of
-    0.2 to 0.5 s on a quiet machine, over a second under load). Gaps that triple leave a later one
-    clearly longer than the first unless the first is stretched by more than 1.9 s; with doubling gaps
-    from 0.2 s a 1.4 s stall had made back-off look constant.
+    0.2 to 0.5 s on a quiet machine, over a second under load). With these gaps the first must be
+    stretched by more than a second before back-off looks constant (from 0.2 s doubling, half a second
+    did). They are not longer because a refused callback holds back the later callbacks of its resource,
+    and a scenario waits 5 s (quick) for them: gaps of 0.3, 0.9 and 2.7 s made one time out under load.
     """
     from ..mock import RetryPolicy
 
-    return RetryPolicy(base=0.3, factor=3.0, cap=3.0, attempts=6, timeout=2.0)
+    return RetryPolicy(base=0.25, factor=2.5, cap=2.5, attempts=6, timeout=2.0)

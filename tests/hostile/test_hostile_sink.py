@@ -77,3 +77,36 @@ def test_what_the_sink_keeps_and_serves_is_redacted(sink, tmp_path):
         assert "401200XXXXXX0026" in text
         for secret in ("4012000033330026", '"123"', "12/30", "callback-secret-token", sink.token):
             assert secret not in text
+
+
+def test_a_sender_faster_than_the_judging_waits_instead_of_piling_up(tmp_path):
+    """Judging runs after the answer, on one thread; past `max_judgements_due` waiting judgements a new
+    callback is not answered until one is done, so a flooding sender is slowed, never held in memory."""
+    import threading
+    import time
+
+    judging = threading.Event()
+    with CallbackSink(refusals=0, limits=LIMITS, max_judgements_due=2) as sink:
+        original = sink.judge.callback
+        sink.judge.callback = lambda delivery: (judging.wait(PATIENCE), original(delivery))[1]
+        url = sink.url_for("pay-by-bank", "payments")
+        answers: dict[int, int] = {}
+
+        def send(number: int) -> None:
+            body = dict(PAYMENT, id=f"7c9e6679-7425-40de-944b-e07fc1f9{number:04d}")
+            answers[number] = httpx.post(url, json=body, timeout=PATIENCE).status_code
+
+        senders = [threading.Thread(target=send, args=(number,)) for number in range(4)]
+        for sender in senders:
+            sender.start()
+        deadline = time.monotonic() + PATIENCE
+        while len(answers) < 2 and time.monotonic() < deadline:  # two are answered: their judgements are due
+            time.sleep(0.02)
+        time.sleep(0.3)  # room for a third answer, had the sink queued it
+        answered_while_judging_held = len(answers)
+        judging.set()
+        for sender in senders:
+            sender.join(PATIENCE)
+        judged = len(sink.results)  # waits for the judgements due
+    assert answered_while_judging_held == 2  # one being judged, one queued: the other two senders wait
+    assert answers == {number: 200 for number in range(4)} and judged > 0 and len(sink.deliveries) == 4
