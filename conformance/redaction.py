@@ -9,7 +9,7 @@ What is redacted (docs/reports.md keeps the same list):
 - PANs: runs of 12 to 19 digits (also grouped by single spaces or dashes) that pass the Luhn check
   become the first six digits, X for the middle, the last four ("401200XXXXXX0026"). Masked PANs
   stay as they are. A non-card number that happens to pass Luhn is masked too: over-redaction is
-  preferred to a leak.
+  preferred to a leak. Digits glued to letters ("aad1-5746...") and UUIDs are identifiers, not PANs.
 - CVVs (keys cvv, cvc, cvv2, securityCode, ...) and card expiry (keys expiry, expirationDate,
   expMonth, ...) are dropped from structured data; in plain text their values become [REDACTED].
 - Authorization, Proxy-Authorization, Cookie and Set-Cookie header values become [REDACTED]
@@ -68,7 +68,12 @@ _EXPIRY_KEYS = frozenset(
 _SECRET_KEYS = frozenset({"accesstoken", "refreshtoken", "idtoken", "clientsecret", "password", "apikey", "xapikey"})
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
-_DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
+_DIGIT_RUN = re.compile(
+    r"(?P<uuid>\b[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\b)"
+    r"|(?<![0-9A-Za-z])\d+(?:[ -]\d+)*(?![0-9A-Za-z])"
+)
+"""Digit runs to test for PANs, and UUIDs to leave alone: digits glued to letters are part of an
+identifier, and about one random UUID in 200 holds dash-joined digit groups that pass Luhn."""
 _AUTH_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s+\S")
 _HEADER_LINE = re.compile(r"(?im)\b(authorization|proxy-authorization|cookie|set-cookie)(\s*:\s*)([^\r\n'\"]+)")
 _SCHEMED_CREDENTIAL = re.compile(
@@ -120,6 +125,8 @@ def _mask_run(match: re.Match[str]) -> str:
     Groups are joined by single spaces or dashes; from each group, the longest window of whole
     groups holding 12 to 19 digits that passes Luhn is a PAN."""
     run = match.group(0)
+    if match.group("uuid"):
+        return run
     groups = [(m.start(), m.end()) for m in re.finditer(r"\d+", run)]
     pieces: list[str] = []
     done = 0

@@ -52,15 +52,32 @@ def callback_retry(view: SpecView, attempts: list[tuple[float, int]], refusals: 
     times = [arrived for arrived, _ in attempts[: refusals + 1]]
     gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
     accepted = [index for index, status in enumerate(answered) if 200 <= status < 300]
-    # Growing: some later gap is clearly (a fifth) longer than the first; a constant interval is not back-off.
-    if len(gaps) >= 2 and not max(gaps[1:]) >= 1.2 * gaps[0]:
-        yield violation(rule, "Retries without growing gaps", "a later retry waiting clearly longer than the first",
+    if len(gaps) >= 2 and not _grows(gaps):
+        yield violation(rule, "Retries without growing gaps", "a retry waiting clearly longer than an earlier one",
                         "gaps " + ", ".join(f"{gap:.3f}s" for gap in gaps))
     elif accepted and len(attempts) > accepted[0] + 1 and settled:
         yield violation(rule, "Callback delivered again after it was accepted", "no delivery after a 2xx",
                         f"{len(attempts) - accepted[0] - 1} more deliveries")
     else:
         yield ok(rule)
+
+
+GROWTH = 1.4
+"""How much longer than an earlier gap some later one must be to count as back-off."""
+
+
+def _grows(gaps: list[float]) -> bool:
+    """Whether some gap is clearly (GROWTH times) longer than an earlier one; a constant interval is not back-off.
+
+    Compared with the shortest earlier gap, not only the first: a pause of the receiving process (a
+    collection, a long call holding the interpreter) can only lengthen the gap it falls in, and a
+    lengthened first gap must not hide the growth of the later ones."""
+    shortest = gaps[0]
+    for gap in gaps[1:]:
+        if gap >= GROWTH * shortest:
+            return True
+        shortest = min(shortest, gap)
+    return False
 
 
 @check("{P}-READ-YOUR-WRITES", on=())

@@ -379,12 +379,12 @@ def _connect_reason(exc: BaseException) -> str:
 def embedded_retry():
     """The embedded mock's callback back-off: gaps of 0.25, 0.63, 1.56 s.
 
-    The suites, the mock and the sink share one process, and its threads take turns: a thread can wait
-    a second for its turn while the suites build strategies for a large document (measured: stalls of
-    0.2 to 0.5 s on a quiet machine, over a second under load). With these gaps the first must be
-    stretched by more than a second before back-off looks constant (from 0.2 s doubling, half a second
-    did). They are not longer because a refused callback holds back the later callbacks of its resource,
-    and a scenario waits 5 s (quick) for them: gaps of 0.3, 0.9 and 2.7 s made one time out under load.
+    The suites, the mock and the sink share one process, and all its threads wait out a pause of it (a
+    call holding the interpreter while a strategy is built, a full garbage collection): 0.3 to 0.7 s
+    measured, two seconds in a test process holding a million objects. CALLBACK-RETRY compares each gap
+    with the shortest earlier one, so it takes two long pauses, in the right two gaps, to make these
+    look constant (from 0.05 s doubling, one did). They are not longer because the sink waits for the
+    refused callbacks to be accepted before the run ends: a short run would wait for them.
     """
     from ..mock import RetryPolicy
 

@@ -139,7 +139,14 @@ def _machines_for_source(spec, operation_id: str) -> list[tuple[StateMachine, st
 
 
 def wait_for_callbacks(target: Target, call: Call, webhook: str, expected: list[str]) -> list[tuple[str, Any]]:
-    """The statuses (deduplicated: retries repeat them) the sink received about the resource `call` created."""
+    """The statuses (deduplicated: retries repeat them) the sink received about the resource `call` created.
+
+    The wait ends once the expected statuses came (or a final one, or more than expected), or when the
+    provider has been quiet about the resource for the profile's callback timeout: counted from the
+    create's answer, and again from each delivery about it, refused ones included (a provider backing off
+    after the sink refused a callback on purpose is making progress). It never lasts more than three
+    callback timeouts in all.
+    """
     spec = target.specs[call.api]
     correlation = spec.rules.correlation(call.operation_id, webhook)
     machines = spec.rules.machines_for(webhook=webhook)
@@ -150,23 +157,29 @@ def wait_for_callbacks(target: Target, call: Call, webhook: str, expected: list[
     names = [name for name, pointer in correlation.target_keys.items() if pointer == machine.identity]
     wanted = {name: evaluate_one(expression, request=call.request, response=call.response_body)
               for name, expression in correlation.source_keys.items() if not names or name in names}
-    deadline = time.monotonic() + target.profile.callback_timeout
+    patience = target.profile.callback_timeout
+    started = time.monotonic()
+    quiet_until, attempts = started + patience, 0
     found: list[tuple[str, Any]] = []
     while True:
-        found = []
+        found, about = [], 0
         for delivery in target.deliveries(call.api, webhook):
             for record in resolve_all(delivery["body"], correlation.target_records):
                 if not isinstance(record, dict):
                     continue
                 if all(str(resolve(record, correlation.target_keys[name])) == str(value)
                        for name, value in wanted.items()):
+                    about += 1
                     status = resolve(record, machine.field)
                     if not found or found[-1][0] != status:
                         found.append((status, record))
+        now = time.monotonic()
+        if about > attempts:
+            attempts, quiet_until = about, now + patience
         statuses = [status for status, _ in found]
         done = statuses == expected or len(statuses) > len(expected) or (
             statuses and (statuses[-1] in machine.final or statuses[-1] == expected[-1]))
-        if done or time.monotonic() > deadline:
+        if done or now > quiet_until or now - started > 3 * patience:
             return found
         time.sleep(0.05)
 

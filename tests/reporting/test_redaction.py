@@ -41,6 +41,10 @@ from .conftest import BASIC, CLIENT_SECRET, CVV, PAN, TOKEN, leaks
         ("amount 999999999999 is 12 nines", None),  # fails Luhn
         ("40120000333300261234567", None),  # 23 digits: no card number
         ("merchant-id 998482157630", None),
+        # UUIDs whose dash-joined digit groups pass Luhn (one in 200): "72192676-2130" is 12 digits.
+        ("payment 72192676-2130-4d30-9336-65b81f48a092", None),
+        ("payment e222df9c-9c70-4dc5-aad1-574675915717", None),
+        ("ref REF-4012000033330026 and x_4012000033330026", "ref REF-401200XXXXXX0026 and x_401200XXXXXX0026"),
     ],
 )
 def test_pans_are_masked_to_first_six_and_last_four(text, expected):

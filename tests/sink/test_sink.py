@@ -12,7 +12,7 @@ import pytest
 
 from conformance import load_all
 from conformance.checks import CHECKS, view
-from conformance.mock import FAULTS, MockServer
+from conformance.mock import FAULTS, MockServer, RetryPolicy
 from conformance.reporting import Recorder
 from conformance.sink import CallbackSink
 from conformance.suites import _flows
@@ -42,6 +42,17 @@ def test_routes_by_path_and_serves_what_arrived():
     assert [(d["api"], d["webhook"]) for d in served] == [
         ("pay-by-bank", "payouts"), ("global-payments", "paymentInitiationStatus"), ("pay-by-bank", "payouts")]
     assert [d["body"]["id"] for d in later] == ["other"]
+
+
+def test_identifiers_are_served_as_they_came():
+    """Redaction on the way in masks card numbers, not a UUID whose digit groups happen to pass Luhn: the
+    scenarios find their callbacks by that identifier (one UUID in 200 used to be mangled)."""
+    payout = dict(PAYOUT, id="72192676-2130-4d30-9336-65b81f48a092", payoutReference="4012000033330026")
+    with CallbackSink(refusals=0) as sink:
+        assert httpx.post(sink.url_for("pay-by-bank", "payouts"), json=payout).status_code == 200
+        [served] = httpx.get(f"{sink.base}/_sink/deliveries").json()
+    assert served["body"]["id"] == payout["id"]
+    assert served["body"]["payoutReference"] == "401200XXXXXX0026"
 
 
 def test_refuses_the_first_callback_of_each_webhook_on_purpose():
@@ -144,3 +155,15 @@ def test_each_callback_fault_is_named_by_the_sink(fault):
         drive(mock, sink, fault.api)
         sink.finish(timeout=3, patience=1.0)
     assert fault.rule in {result.rule_id for result in sink.violations}
+
+
+def test_retries_at_a_constant_interval_are_not_back_off():
+    """The other half of CALLBACK-RETRY (the catalogue's fault proves "never retried"): a provider that
+    retries every 0.8 s is named, by a real sender, though it does retry until accepted."""
+    flat = RetryPolicy(base=0.8, factor=1.0, cap=0.8)
+    with CallbackSink(specs=SPECS.values()) as sink, \
+            MockServer(callback_url=sink.url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, retry=flat) as mock:
+        drive(mock, sink, "pay-by-bank")
+        sink.finish(timeout=6, patience=2.0)
+    failed = [result for result in sink.violations if result.rule_id == "PBB-CALLBACK-RETRY"]
+    assert failed and {result.title for result in failed} == {"Retries without growing gaps"}, sink.violations

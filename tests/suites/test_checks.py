@@ -241,6 +241,12 @@ def test_callback_retry_judgement(specs):
     assert [r.passed for r in callback_retry(known, flat, 3, settled=True)] == [False]
     after_success = [*growing, (0.5, 200)]
     assert [r.passed for r in callback_retry(known, after_success, 3, settled=True)] == [False]
+    # A pause of the receiving process lengthens one gap: 0.25, 0.63, 1.56 s seen on a loaded machine.
+    first_stretched = [(0.0, 500), (1.32, 500), (1.962, 500), (3.531, 200)]
+    assert [r.passed for r in callback_retry(known, first_stretched, 3, settled=True)] == [True]
+    # ... which makes a constant interval no more of a back-off.
+    flat_stretched = [(0.0, 500), (1.3, 500), (1.7, 500), (2.1, 200)]
+    assert [r.passed for r in callback_retry(known, flat_stretched, 3, settled=True)] == [False]
 
 
 def test_scenario_outcome_matches_subsets_and_callback_order(specs):
