@@ -42,14 +42,25 @@ class Token:
     access_token: str
     expires_in: float | None
     obtained_at: float
+    """When the token was asked for: the earliest it can have been issued, so renewal counts from here."""
     scope: str | None = None
+    received_at: float | None = None
+    """When the answer came: the latest it can have been issued."""
 
     def expired(self, now: float, skew: float = 0.0) -> bool:
         return self.expires_in is not None and now >= self.obtained_at + self.expires_in - skew
 
     @property
     def expires_at(self) -> float | None:
+        """The earliest moment the token may stop being valid."""
         return None if self.expires_in is None else self.obtained_at + self.expires_in
+
+    @property
+    def surely_expired_at(self) -> float | None:
+        """The moment by which the provider has surely let it expire (counted from the answer, not the request)."""
+        if self.expires_in is None:
+            return None
+        return (self.received_at if self.received_at is not None else self.obtained_at) + self.expires_in
 
 
 def credentials_from_environment(required: bool = True) -> tuple[str | None, str | None]:
@@ -132,6 +143,7 @@ class OAuthClient:
         """A new token (not cached): for the run's scope, or another scope when asked."""
         started = self.clock()
         response = self.request(scope=scope)
+        received = self.clock()
         self.fetches += 1
         try:
             body = response.json()
@@ -149,7 +161,7 @@ class OAuthClient:
                              + (f" ({error})" if error else ""))
         expires_in = body.get("expires_in")
         token = Token(body["access_token"], float(expires_in) if isinstance(expires_in, (int, float)) else None,
-                      started, body.get("scope"))
+                      started, body.get("scope"), received)
         if self.on_token:
             self.on_token(token.access_token)
         return token

@@ -377,8 +377,9 @@ def expired_token(target: Target) -> str:
     """A token this run was issued, once its lifetime is over (waiting if that is soon), else a forged expired one."""
     target.token()
     first = target.first_token
-    if first is not None and first.expires_at is not None:
-        remaining = first.expires_at - target.client.clock()
+    if first is not None and first.surely_expired_at is not None:
+        # From the token's answer, not its request: the provider may have issued it a moment (a stall) later.
+        remaining = first.surely_expired_at - target.client.clock()
         if remaining <= target.profile.token_wait:
             if remaining > -0.2:
                 time.sleep(max(0.0, remaining) + 0.2)

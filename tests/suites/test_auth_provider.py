@@ -50,3 +50,15 @@ def test_wrong_credentials_and_unreachable_endpoints_are_one_line_errors(mock):
         OAuthClient(mock.token_url, CLIENT_ID, "not-the-secret").token()
     with pytest.raises(TargetUnreachable, match="cannot reach token endpoint"):
         OAuthClient("http://127.0.0.1:9/token", CLIENT_ID, CLIENT_SECRET, timeout=1).token()
+
+
+def test_a_token_is_renewed_from_its_request_and_surely_expired_from_its_answer(mock):
+    """The provider issued the token between the request and the answer: renewal counts from the request
+    (never late), the expired-token probe from the answer (never early, however long the exchange took)."""
+    moments = iter([100.0, 100.7])
+    client = OAuthClient(mock.token_url, CLIENT_ID, CLIENT_SECRET, clock=lambda: next(moments))
+    token = client.fetch()
+    client.close()
+    assert (token.obtained_at, token.received_at) == (100.0, 100.7)
+    assert token.expires_at == 100.0 + token.expires_in
+    assert token.surely_expired_at == 100.7 + token.expires_in
