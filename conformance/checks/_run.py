@@ -113,8 +113,10 @@ def matches(expected: Any, observed: Any) -> bool:
 
 
 def scenario_outcome(scenario: Scenario | Mapping[str, Any], status: int | None, body: Any,
-                     callbacks: list[Any] | None = None) -> Iterator[Result]:
-    """An answer (and callbacks, in order) as the scenario's `expect` says; reported under the scenario's ID."""
+                     callbacks: list[Any] | None = None, silence: str | None = None) -> Iterator[Result]:
+    """An answer (and callbacks, in order) as the scenario's `expect` says; reported under the scenario's ID.
+
+    `silence` says what the wait saw when no callback about the resource came (shown as observed)."""
     expect = scenario.expect if isinstance(scenario, Scenario) else scenario["expect"]
     rule = scenario.id if isinstance(scenario, Scenario) else scenario["id"]
     if status != expect["status"]:
@@ -127,7 +129,8 @@ def scenario_outcome(scenario: Scenario | Mapping[str, Any], status: int | None,
     if expected_callbacks and callbacks is not None:
         statuses = [status for status, _ in callbacks]
         if statuses != expected_callbacks["statuses"]:
-            yield violation(rule, "Scenario callbacks differ", expected_callbacks["statuses"], statuses)
+            yield violation(rule, "Scenario callbacks differ", expected_callbacks["statuses"],
+                            statuses or silence or statuses)
             return
         last = expected_callbacks.get("last")
         if last and not matches(last, callbacks[-1][1]):

@@ -36,14 +36,17 @@ def scenario(target: Target, api: str, scenario_id: str) -> None:
     request = build(spec, entry.operation, entry.when, entry.path,
                     given_call.response_body if given_call else MISSING, example=entry.example)
     call = target.send(request, expected=(entry.status,))
-    callbacks = None
+    callbacks, silence = None, None
     if entry.callbacks and call.status == entry.status:
         if target.settings.sink:
+            started = time.monotonic()
             callbacks = wait_for_callbacks(target, call, entry.callbacks.webhook, list(entry.callbacks.statuses))
+            if not callbacks:
+                silence = _silence(target, call, entry.callbacks.webhook, time.monotonic() - started)
         else:
             target.collector.skipped(api, scenario_id, entry.operation, "callbacks not received "
                                      "(no --callback-listen): the scenario's callbacks not judged")
-    for result in scenario_outcome(entry, call.status, call.response_body, callbacks):
+    for result in scenario_outcome(entry, call.status, call.response_body, callbacks, silence):
         target.collector.result(api, entry.operation, result, call)
     if _success(call):
         last = entry.callbacks.statuses[-1] if entry.callbacks else None
@@ -136,6 +139,18 @@ def _machines_for_source(spec, operation_id: str) -> list[tuple[StateMachine, st
     for correlation in spec.rules.correlations_from(operation_id):
         found.extend(spec.rules.machines_for(webhook=correlation.target_webhook))
     return found
+
+
+def _silence(target: Target, call: Call, webhook: str, waited: float) -> str:
+    """What a scenario saw when no callback about its resource came: none at all, or only about others."""
+    spec = target.specs[call.api]
+    correlation = spec.rules.correlation(call.operation_id, webhook)
+    named = [evaluate_one(expression, request=call.request, response=call.response_body)
+             for expression in (correlation.source_keys.values() if correlation else ())]
+    about = ", ".join(str(value) for value in named if value is not MISSING) or "the resource created"
+    others = len(target.deliveries(call.api, webhook))
+    return (f"no {webhook} callback about {about} in {waited:.1f} s; "
+            + (f"the sink received {others} about other resources" if others else "the sink received none at all"))
 
 
 def wait_for_callbacks(target: Target, call: Call, webhook: str, expected: list[str]) -> list[tuple[str, Any]]:

@@ -62,3 +62,18 @@ def test_a_chatty_provider_is_not_waited_for_more_than_three_timeouts():
     provider = Provider([(step / 10, "NONE", 500) for step in range(200)], patience=0.3)
     assert statuses(provider) == ["NONE"]
     assert time.monotonic() - provider.started < 5.0
+
+
+def test_a_scenario_that_saw_nothing_says_what_the_sink_did_see():
+    from conformance.checks import scenario_outcome
+    from conformance.suites._flows import _silence
+
+    quiet = Provider([], patience=0.1)
+    others = Provider([(0.0, "NONE", 200)], patience=0.1)
+    others.deliveries = lambda api, webhook: [{"body": {"id": "another", "status": "NONE"}, "answered": 200}] * 3
+    assert _silence(quiet, created(), "payments", 5.04) == (
+        f"no payments callback about {PAYMENT_ID} in 5.0 s; the sink received none at all")
+    said = _silence(others, created(), "payments", 5.0)
+    assert said.endswith("the sink received 3 about other resources")
+    [result] = scenario_outcome(SPEC.rules.scenario("PBB-SCENARIO-SETTLED"), 201, {"status": "NONE"}, [], said)
+    assert not result.passed and result.observed == said
