@@ -149,8 +149,11 @@ def _silence(target: Target, call: Call, webhook: str, waited: float) -> str:
              for expression in (correlation.source_keys.values() if correlation else ())]
     about = ", ".join(str(value) for value in named if value is not MISSING) or "the resource created"
     others = len(target.deliveries(call.api, webhook))
-    return (f"no {webhook} callback about {about} in {waited:.1f} s; "
-            + (f"the sink received {others} about other resources" if others else "the sink received none at all"))
+    if target.sink_problem:
+        seen = f"the sink could not be read ({target.sink_problem})"
+    else:
+        seen = f"the sink received {others} about other resources" if others else "the sink received none at all"
+    return f"no {webhook} callback about {about} in {waited:.1f} s; {seen}"
 
 
 def wait_for_callbacks(target: Target, call: Call, webhook: str, expected: list[str]) -> list[tuple[str, Any]]:

@@ -226,6 +226,8 @@ class Target:
         self._schemas: dict[str, Any] = {}
         self._auth_probed: set[tuple[str, str]] = set()
         self._sink_client: httpx.Client | None = None
+        self.sink_problem: str | None = None
+        """Why the last read of the sink's deliveries failed (None when it worked)."""
         self._lock = threading.Lock()
 
     def new_collector(self) -> Collector:
@@ -430,9 +432,14 @@ class Target:
         try:
             answer = self._sink_client.get(f"{self.settings.sink}/_sink/deliveries",
                                            params={"api": api, "webhook": webhook})
-            return answer.json()
-        except (httpx.HTTPError, ValueError):
+            answer.raise_for_status()
+            found = answer.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            reason = str(exc).replace(self.settings.sink, "the sink")
+            self.sink_problem = self.redactor.text(reason) or type(exc).__name__
             return []
+        self.sink_problem = None
+        return found if isinstance(found, list) else []
 
 
 def run_redactor(settings: RunSettings) -> Redactor:

@@ -28,6 +28,7 @@ class Provider:
         self.profile = Profile(callback_timeout=patience)
         self.schedule = schedule
         self.started = time.monotonic()
+        self.sink_problem: str | None = None
 
     def deliveries(self, api: str, webhook: str) -> list[dict[str, Any]]:
         elapsed = time.monotonic() - self.started
@@ -77,3 +78,20 @@ def test_a_scenario_that_saw_nothing_says_what_the_sink_did_see():
     assert said.endswith("the sink received 3 about other resources")
     [result] = scenario_outcome(SPEC.rules.scenario("PBB-SCENARIO-SETTLED"), 201, {"status": "NONE"}, [], said)
     assert not result.passed and result.observed == said
+
+
+def test_a_sink_that_cannot_be_read_is_not_reported_as_silence(tmp_path):
+    """A run whose sink stopped answering says so, rather than blaming the provider for sending nothing."""
+    from conformance.suites._flows import _silence
+    from conformance.suites._runtime import RunSettings, Target
+
+    settings = RunSettings(specs=[f"{SPEC.name}={SPEC.path}"], apis=[SPEC.name], base_urls={},
+                           token_url="http://127.0.0.1:9/token", client_id="id", client_secret="secret",
+                           sink="http://127.0.0.1:9/sink-token")
+    target = Target(settings)
+    try:
+        said = _silence(target, created(), "payments", 5.0)
+    finally:
+        target.close()
+    assert said.startswith(f"no payments callback about {PAYMENT_ID} in 5.0 s; the sink could not be read (")
+    assert "sink-token" not in said
