@@ -9,7 +9,7 @@ What is redacted (docs/reports.md keeps the same list):
 - PANs: runs of 12 to 19 digits (also grouped by single spaces or dashes) that pass the Luhn check
   become the first six digits, X for the middle, the last four ("401200XXXXXX0026"). Masked PANs
   stay as they are. A non-card number that happens to pass Luhn is masked too: over-redaction is
-  preferred to a leak. Digits glued to letters ("aad1-5746...") and UUIDs are identifiers, not PANs.
+  preferred to a leak. UUIDs are identifiers, never PANs: they are left as they are.
 - CVVs (keys cvv, cvc, cvv2, securityCode, ...) and card expiry (keys expiry, expirationDate,
   expMonth, ...) are dropped from structured data; in plain text their values become [REDACTED].
 - Authorization, Proxy-Authorization, Cookie and Set-Cookie header values become [REDACTED]
@@ -70,10 +70,11 @@ _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie
 
 _DIGIT_RUN = re.compile(
     r"(?P<uuid>\b[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\b)"
-    r"|(?<![0-9A-Za-z])\d+(?:[ -]\d+)*(?![0-9A-Za-z])"
+    r"|\d+(?:[ -]\d+)*"
 )
-"""Digit runs to test for PANs, and UUIDs to leave alone: digits glued to letters are part of an
-identifier, and about one random UUID in 200 holds dash-joined digit groups that pass Luhn."""
+"""Digit runs to test for PANs, and UUIDs to leave alone: about one random UUID in 200 holds dash-joined
+digit groups that pass Luhn, and no UUID is a card number. Digits glued to letters are still tested (a
+provider's message may leak "PAN4012..."): masking an identifier by mistake beats leaking a card."""
 _AUTH_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s+\S")
 _HEADER_LINE = re.compile(r"(?im)\b(authorization|proxy-authorization|cookie|set-cookie)(\s*:\s*)([^\r\n'\"]+)")
 _SCHEMED_CREDENTIAL = re.compile(

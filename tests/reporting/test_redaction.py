@@ -45,6 +45,7 @@ from .conftest import BASIC, CLIENT_SECRET, CVV, PAN, TOKEN, leaks
         ("payment 72192676-2130-4d30-9336-65b81f48a092", None),
         ("payment e222df9c-9c70-4dc5-aad1-574675915717", None),
         ("ref REF-4012000033330026 and x_4012000033330026", "ref REF-401200XXXXXX0026 and x_401200XXXXXX0026"),
+        ("leaked PAN4012000033330026 here", "leaked PAN401200XXXXXX0026 here"),  # glued to letters: still a PAN
     ],
 )
 def test_pans_are_masked_to_first_six_and_last_four(text, expected):
