@@ -190,8 +190,9 @@ def leaks(text: str) -> list[str]:
         digits = re.sub(r"[ -]", "", run)
         if 12 <= len(digits) <= 19 and digits[0] in "3456" and luhn(digits):
             found.append(f"card-like number {digits}")
-    # Not inside a word: a random UUID such as "...-a5fa8351fd7b" holds the digits without holding a CVV.
-    if re.search(rf"(?<![0-9A-Za-z]){CVV}(?![0-9A-Za-z])", text):
+    # Not inside a word, a UUID or a decimal: "...-a5fa8351fd7b", "...-8351-..." and "seconds": 0.8351 hold
+    # the digits without holding a CVV.
+    if re.search(rf"(?<![0-9A-Za-z.]){CVV}(?![0-9A-Za-z])", without_uuids(text)):
         found.append("CVV value")
     if re.search(r"(?i)[\\\"'\s.&?\[]c(vv|vc)2?[\\\"'\]]{0,3}\s*[:=]\s*[\\\"']{0,3}\d", text):
         found.append("CVV field with a value")
